@@ -1,5 +1,6 @@
 """`make lab` (the README's first command) serves JupyterLab on the course's notebooks."""
 
+import json
 import os
 import signal
 import socket
@@ -37,6 +38,10 @@ def test_make_lab_serves_jupyterlab():
         assert page is not None, "JupyterLab did not answer within 90 s"
         status, body = page
         assert status == 200 and "JupyterLab" in body
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/api/contents?token=course-test") as r:
+            served = {item["name"] for item in json.load(r)["content"]}
+        lessons = {p.name for p in (ROOT / "notebooks").glob("*.ipynb")}
+        assert lessons <= served, "the lab's root is the notebooks folder"
     finally:
         os.killpg(lab.pid, signal.SIGTERM)
         try:
