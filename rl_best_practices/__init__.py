@@ -1,10 +1,36 @@
 """Reference implementations for the rl-best-practices course.
 
-Importing the package registers the course's market environment with Gymnasium
-(``"rl_best_practices/Market-v0"``). Ray is imported only by :mod:`rl_best_practices.rllib`.
+The lesson's public names are importable from here; each lives in the module of its lesson and
+is imported on first use, so ``import rl_best_practices`` stays light (Ray is imported only by
+the modules that need it). Importing the package registers the course's market environment with
+Gymnasium as ``"rl_best_practices/Market-v0"``.
+
+>>> import rl_best_practices
+>>> rl_best_practices.ENV_ID
+'rl_best_practices/Market-v0'
 """
+
+from importlib import import_module
+from typing import Any
 
 from rl_best_practices.envs import ENV_ID, MarketEnv
 
-__all__ = ["ENV_ID", "MarketEnv"]
 __version__ = "0.1.0"
+
+# public name -> module of its lesson
+_LESSON_NAMES = {
+    "RewardShaper": "rewards",  # 01
+    "SafetyLayer": "safety",  # 02
+    "DistributionShiftDetector": "drift",  # 03
+    "ExperimentConfig": "experiment",  # 04
+    "HumanFeedbackCollector": "feedback",  # 05
+    "ProductionChecklist": "checklist",  # 06
+}
+
+__all__ = ["ENV_ID", "MarketEnv", *_LESSON_NAMES]
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LESSON_NAMES:
+        return getattr(import_module(f"rl_best_practices.{_LESSON_NAMES[name]}"), name)
+    raise AttributeError(f"module 'rl_best_practices' has no attribute {name!r}")

@@ -1,0 +1,75 @@
+"""Durable JSON files: atomic writes and strict reads.
+
+State a user relies on (normaliser statistics, configs, checklist evidence, a model registry) is
+written to a temporary file in the same folder, flushed to disk, then renamed over the target, so
+a crash leaves either the old file or the new one, never a torn one. JSON, never pickle: loading a
+file cannot run code.
+
+>>> import tempfile, pathlib
+>>> path = pathlib.Path(tempfile.mkdtemp()) / "state.json"
+>>> atomic_write_json(path, {"kind": "demo", "value": 1.5})
+>>> read_json(path, kind="demo")["value"]
+1.5
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+__all__ = ["atomic_write_json", "read_json"]
+
+
+def _reject_non_finite(value: Any) -> Any:
+    raise ValueError(f"the file holds a non-finite number {value!r}, which JSON does not allow")
+
+
+def atomic_write_json(path: str | os.PathLike, data: Any) -> None:
+    """Write ``data`` as JSON to ``path`` atomically (temporary file, fsync, rename).
+
+    Raises ``ValueError`` for data JSON cannot hold exactly (NaN, infinity) and ``TypeError`` for
+    objects it cannot hold at all; in both cases the existing file is left untouched.
+    """
+    path = Path(path)
+    text = json.dumps(data, indent=2, sort_keys=True, allow_nan=False) + "\n"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(text)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+    if hasattr(os, "O_DIRECTORY"):  # make the rename itself durable
+        dir_fd = os.open(path.parent, os.O_DIRECTORY)
+        try:
+            os.fsync(dir_fd)
+        finally:
+            os.close(dir_fd)
+
+
+def read_json(path: str | os.PathLike, kind: str | None = None) -> Any:
+    """Read a JSON file written by :func:`atomic_write_json`.
+
+    With ``kind``, the file must be an object whose ``"kind"`` field equals it, so that, say, a
+    checklist file is never loaded as normaliser statistics. Raises ``FileNotFoundError`` for a
+    missing file and ``ValueError`` naming the file for anything malformed.
+    """
+    path = Path(path)
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"), parse_constant=_reject_non_finite)
+    except json.JSONDecodeError as exc:
+        raise ValueError(f"{path} is not valid JSON: {exc}") from exc
+    if kind is not None:
+        if not isinstance(data, dict) or data.get("kind") != kind:
+            found = data.get("kind") if isinstance(data, dict) else type(data).__name__
+            raise ValueError(f"{path} holds {found!r}, expected a {kind!r} file")
+    return data
+
