@@ -42,6 +42,7 @@ __all__ = [
     "MarketEnv",
     "MarketParams",
     "Regime",
+    "episode_summaries",
     "evaluate_policy",
     "flat_policy",
     "random_policy",
@@ -279,6 +280,39 @@ def random_policy(env: MarketEnv, seed: int) -> Policy:
     return lambda obs: space.sample()
 
 
+def episode_summaries(
+    policy: Policy, seeds: Iterable[int], env_config: dict[str, Any] | None = None
+) -> dict[str, np.ndarray]:
+    """Run one episode per seed with ``policy(obs) -> action``; summarise each episode.
+
+    Returns arrays, one entry per seed: ``return`` (sum of rewards), ``max_drawdown``,
+    ``mean_abs_position``, ``turnover`` (units traded) and ``max_var``.
+
+    >>> env = MarketEnv({"episode_length": 20})
+    >>> episode_summaries(flat_policy(env), [1, 2], {"episode_length": 20})["max_drawdown"]
+    array([0., 0.])
+    """
+    env = MarketEnv(env_config)
+    keys = ("return", "max_drawdown", "mean_abs_position", "turnover", "max_var")
+    rows = []
+    for seed in seeds:
+        obs, _ = env.reset(seed=int(seed))
+        total = drawdown = abs_position = turnover = var = 0.0
+        steps, done = 0, False
+        while not done:
+            obs, reward, terminated, truncated, info = env.step(policy(obs))
+            total += reward
+            drawdown = max(drawdown, info["drawdown"])
+            abs_position += abs(info["position"])
+            turnover += info["turnover"]
+            var = max(var, info["var"])
+            steps += 1
+            done = terminated or truncated
+        rows.append((total, drawdown, abs_position / steps, turnover, var))
+    table = np.array(rows, dtype=float).reshape(-1, len(keys))
+    return {key: table[:, i] for i, key in enumerate(keys)}
+
+
 def evaluate_policy(
     policy: Policy, seeds: Iterable[int], env_config: dict[str, Any] | None = None
 ) -> np.ndarray:
@@ -288,17 +322,7 @@ def evaluate_policy(
     >>> evaluate_policy(flat_policy(env), seeds=[1, 2], env_config={"episode_length": 20})
     array([0., 0.])
     """
-    env = MarketEnv(env_config)
-    returns = []
-    for seed in seeds:
-        obs, _ = env.reset(seed=int(seed))
-        total, done = 0.0, False
-        while not done:
-            obs, reward, terminated, truncated, _ = env.step(policy(obs))
-            total += reward
-            done = terminated or truncated
-        returns.append(total)
-    return np.array(returns)
+    return episode_summaries(policy, seeds, env_config)["return"]
 
 
 if ENV_ID not in gym.registry:

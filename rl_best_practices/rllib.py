@@ -35,10 +35,12 @@ os.environ.setdefault("RAY_ACCEL_ENV_VAR_OVERRIDE_ON_ZERO", "0")
 import ray  # noqa: E402
 from ray.rllib.algorithms.algorithm import Algorithm  # noqa: E402
 from ray.rllib.algorithms.ppo import PPOConfig  # noqa: E402
+from ray.rllib.callbacks.callbacks import RLlibCallback  # noqa: E402  (re-exported for lessons)
 
 from rl_best_practices.envs import MarketEnv  # noqa: E402
 
 __all__ = [
+    "RLlibCallback",
     "greedy_actions",
     "greedy_policy",
     "ppo_config",
@@ -83,6 +85,21 @@ def start_ray(num_cpus: int = 2) -> dict[str, Any]:
         if address:
             ray.init(address=address, **common)
         else:
+            _start_local(num_cpus, common)
+        quiet_ray_logging()  # ray.init re-configures the "ray" logger
+    return {
+        "mode": "cluster" if address else "local",
+        "num_cpus": int(ray.cluster_resources().get("CPU", 0)),
+    }
+
+
+def _start_local(num_cpus: int, common: dict[str, Any], attempts: int = 3) -> None:
+    """Start a private local Ray; retry when a busy machine makes start-up time out.
+
+    Ray gives its processes 30 s to register; on a loaded 2-core machine that can pass.
+    """
+    for attempt in range(1, attempts + 1):
+        try:
             ray.init(
                 address="local",
                 num_cpus=num_cpus,
@@ -90,11 +107,11 @@ def start_ray(num_cpus: int = 2) -> dict[str, Any]:
                 _node_ip_address="127.0.0.1",
                 **common,
             )
-        quiet_ray_logging()  # ray.init re-configures the "ray" logger
-    return {
-        "mode": "cluster" if address else "local",
-        "num_cpus": int(ray.cluster_resources().get("CPU", 0)),
-    }
+            return
+        except Exception as exc:  # Ray raises a bare Exception for this time-out
+            if "timed out during startup" not in str(exc) or attempt == attempts:
+                raise
+            ray.shutdown()
 
 
 def stop_ray() -> None:

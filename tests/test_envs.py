@@ -11,6 +11,7 @@ from rl_best_practices.envs import (
     ENV_ID,
     MarketEnv,
     MarketParams,
+    episode_summaries,
     evaluate_policy,
     flat_policy,
     random_policy,
@@ -179,3 +180,17 @@ def test_a_signal_following_rule_beats_both_baselines():
     env = MarketEnv()
     returns = evaluate_policy(follow_signal, range(100, 140))
     assert returns.mean() > 1000 > evaluate_policy(random_policy(env, 1), range(100, 140)).mean()
+
+
+def test_episode_summaries_agree_with_a_hand_rollout():
+    env_config = {"episode_length": 30}
+    always_buy = lambda obs: 2  # noqa: E731
+    summary = episode_summaries(always_buy, [5], env_config)
+    env = MarketEnv(env_config)
+    env.reset(seed=5)
+    infos = [env.step(2)[4] for _ in range(30)]
+    assert summary["return"][0] == pytest.approx(sum(i["pnl"] for i in infos))
+    assert summary["max_drawdown"][0] == pytest.approx(max(i["drawdown"] for i in infos))
+    assert summary["turnover"][0] == pytest.approx(sum(i["turnover"] for i in infos))
+    assert summary["mean_abs_position"][0] == pytest.approx(np.mean([i["position"] for i in infos]))
+    assert summary["max_var"][0] == pytest.approx(max(i["var"] for i in infos))
