@@ -1,0 +1,57 @@
+"""Cost of the deployment patterns per decision, against calling the policy directly (same run).
+
+The policy is a small NumPy network the size of the course's PPO model (5 -> 64 -> 64 -> 3), so
+the figures show the wrapper's overhead on a realistic call rather than on an empty function.
+"""
+
+import numpy as np
+
+from common import Row, per_call_seconds
+
+from rl_best_practices.deployment import Canary, FallbackChain, Guard, ShadowDeployment
+from rl_best_practices.envs import MarketEnv
+
+CALLS = 5_000
+
+
+def mlp_policy(seed: int):
+    rng = np.random.default_rng(seed)
+    w1, w2, w3 = (rng.normal(size=s) * 0.3 for s in ((5, 64), (64, 64), (64, 3)))
+
+    def act(obs: np.ndarray) -> int:
+        h = np.tanh(obs @ w1)
+        return int(np.argmax(np.tanh(h @ w2) @ w3))
+
+    return act
+
+
+def run() -> list[Row]:
+    env = MarketEnv()
+    obs, _ = env.reset(seed=0)
+    policy, previous = mlp_policy(0), mlp_policy(1)
+    chain = FallbackChain([("primary", policy), ("previous", previous), ("rules", lambda o: 1)],
+                          latency_budget_s=0.01, is_valid=env.action_space.contains)
+    shadow = ShadowDeployment(policy, previous)
+    canary = Canary(previous, policy, guards=[Guard("pnl", -1.0, "at_least")], ramp=(0.5,))
+    keys = iter(f"account-{n}" for n in range(10**9))
+
+    direct = per_call_seconds(lambda: policy(obs), CALLS)
+    rows = []
+    for figure, fn, target in [
+        ("fallback chain decision (breaker, latency budget, action check)", lambda: chain.decide(obs), 2.0),
+        ("canary routing (SHA-256 of the key) + decision", lambda: canary.act(next(keys), obs), 2.0),
+        ("shadow decision (primary + candidate + log)", lambda: shadow.act(obs), 3.0),
+    ]:
+        seconds = per_call_seconds(fn, CALLS)
+        ratio = seconds / direct
+        rows.append(Row(
+            figure=figure,
+            value=f"{seconds * 1e6:.1f} µs",
+            baseline=f"policy called directly {direct * 1e6:.1f} µs",
+            ratio=ratio,
+            target=f"≤ {target:g}x direct",
+            met=ratio <= target,
+        ))
+    served = chain.counts["primary"] / sum(chain.counts.values())
+    rows[0].value += f" (primary served {100 * served:.2f}%; the rest exceeded the 10 ms budget)"
+    return rows
