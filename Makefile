@@ -1,6 +1,7 @@
 # The course's commands. Every target installs what it needs first and is safe to repeat.
 #   make lab    set up, then open JupyterLab on the notebooks   (LAB_ARGS="--no-browser --port 8899")
 #   make test   set up, then run unit, property, doctest and notebook (nbval) tests
+#   make student  write the student edition (solutions stubbed) to build/student/
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
@@ -15,7 +16,7 @@ export OMP_NUM_THREADS ?= 1
 export MKL_NUM_THREADS ?= 1
 export PYDEVD_DISABLE_FILE_VALIDATION := 1
 
-.PHONY: install lab test execute html bench clean check-python
+.PHONY: install lab test execute html bench student clean check-python
 
 check-python:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 10) else 1)' 2>/dev/null || { \
@@ -42,6 +43,9 @@ execute: install
 
 html: install
 	$(BIN)/python tools/build_site.py notebooks build/html
+
+student: install
+	$(BIN)/python tools/student_edition.py notebooks build/student
 
 bench: install
 	$(BIN)/python benchmarks/run_all.py
