@@ -212,6 +212,17 @@ def restore(path: str | os.PathLike) -> Algorithm:
     return Algorithm.from_checkpoint(str(path))
 
 
+def _module_of(algo: Algorithm):
+    """The trained RLModule: from the env runner, or from the local learner for offline
+    algorithms (such as BC), which have no env runners."""
+    if algo.env_runner_group is not None:
+        return algo.get_module()
+    from ray.rllib.core import DEFAULT_MODULE_ID
+
+    results = algo.learner_group.foreach_learner(lambda learner: learner.module[DEFAULT_MODULE_ID])
+    return next(iter(results)).get()
+
+
 def greedy_actions(algo: Algorithm, observations: np.ndarray) -> np.ndarray:
     """The trained RLModule's most likely action for each row of ``observations``.
 
@@ -223,7 +234,7 @@ def greedy_actions(algo: Algorithm, observations: np.ndarray) -> np.ndarray:
     obs = np.asarray(observations, dtype=np.float32)
     if obs.ndim != 2:
         raise ValueError(f"observations must be a 2-D batch (rows of observations), got {obs.shape}")
-    module = algo.get_module()
+    module = _module_of(algo)
     with torch.no_grad():
         out = module.forward_inference({"obs": torch.from_numpy(obs)})
     logits = out["action_dist_inputs"].numpy()
