@@ -34,7 +34,7 @@ from typing import Any, Callable, Sequence
 import numpy as np
 
 from rl_best_practices.circuit import CircuitBreaker
-from rl_best_practices.storage import atomic_write_json, read_json
+from rl_best_practices.storage import atomic_write_json, json_sha256, read_json
 
 __all__ = [
     "STAGES",
@@ -505,15 +505,14 @@ REGISTRY_KIND = "model_registry"
 
 
 def config_hash(config: dict[str, Any]) -> str:
-    """SHA-256 of the canonical JSON of ``config`` (sorted keys): equal configs, equal hashes.
+    """SHA-256 of the canonical JSON of ``config``: the same hash as lesson 04's configs.
 
     >>> config_hash({"lr": 3e-4, "seed": 0}) == config_hash({"seed": 0, "lr": 3e-4})
     True
     """
     if not isinstance(config, dict):
         raise TypeError(f"config must be a dict, got {type(config).__name__}")
-    text = json.dumps(config, sort_keys=True, separators=(",", ":"), allow_nan=False)
-    return hashlib.sha256(text.encode()).hexdigest()
+    return json_sha256(config)
 
 
 @dataclass(frozen=True)

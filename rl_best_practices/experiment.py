@@ -27,7 +27,6 @@ from __future__ import annotations
 import dataclasses
 import difflib
 import functools
-import hashlib
 import inspect
 import json
 import math
@@ -49,7 +48,7 @@ import numpy as np
 from gymnasium import spaces
 
 from rl_best_practices.envs import ENV_ID, MarketEnv
-from rl_best_practices.storage import atomic_write_json, read_json
+from rl_best_practices.storage import atomic_write_json, json_sha256, read_json
 
 __all__ = [
     "ALGORITHMS",
@@ -290,9 +289,7 @@ def config_hash(config: "ExperimentConfig | Mapping[str, Any]") -> str:
     >>> config_hash({"a": 1})[:12]
     '015abd7f5cc5'
     """
-    data = config.to_dict() if isinstance(config, ExperimentConfig) else config
-    canonical = json.dumps(data, sort_keys=True, separators=(",", ":"), allow_nan=False)
-    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+    return json_sha256(config.to_dict() if isinstance(config, ExperimentConfig) else config)
 
 
 @dataclass(frozen=True)

@@ -14,13 +14,14 @@ file cannot run code.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import tempfile
 from pathlib import Path
 from typing import Any
 
-__all__ = ["atomic_write_json", "read_json"]
+__all__ = ["atomic_write_json", "json_sha256", "read_json"]
 
 
 def _reject_non_finite(value: Any) -> Any:
@@ -73,3 +74,14 @@ def read_json(path: str | os.PathLike, kind: str | None = None) -> Any:
             raise ValueError(f"{path} holds {found!r}, expected a {kind!r} file")
     return data
 
+
+def json_sha256(data: Any) -> str:
+    """Hex SHA-256 of the canonical JSON of ``data`` (sorted keys, no spaces, no NaN).
+
+    Equal data gives equal hashes whatever the key order: the identity of a config.
+
+    >>> json_sha256({"b": 1, "a": [1, 2]}) == json_sha256({"a": [1, 2], "b": 1})
+    True
+    """
+    text = json.dumps(data, sort_keys=True, separators=(",", ":"), allow_nan=False)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
