@@ -229,12 +229,30 @@ def greedy_actions(algo: Algorithm, observations: np.ndarray) -> np.ndarray:
     Discrete actions: the arg-max of the logits. Continuous (Gaussian) actions: the mean,
     mapped back from RLlib's normalised range to the env's bounds and clipped to them.
     """
+    return _greedy(_module_of(algo), algo.config.normalize_actions, observations)
+
+
+def greedy_policy(algo: Algorithm) -> Callable[[np.ndarray], Any]:
+    """A single-observation policy ``obs -> action`` that acts greedily with ``algo``'s module.
+
+    The module is looked up once, not per step (for offline algorithms that lookup goes
+    through the learner group).
+    """
+    module, normalize = _module_of(algo), algo.config.normalize_actions
+
+    def act(obs: np.ndarray) -> Any:
+        action = _greedy(module, normalize, np.asarray(obs)[None, :])[0]
+        return int(action) if np.ndim(action) == 0 else action
+
+    return act
+
+
+def _greedy(module: Any, normalize_actions: bool, observations: np.ndarray) -> np.ndarray:
     import torch
 
     obs = np.asarray(observations, dtype=np.float32)
     if obs.ndim != 2:
         raise ValueError(f"observations must be a 2-D batch (rows of observations), got {obs.shape}")
-    module = _module_of(algo)
     with torch.no_grad():
         out = module.forward_inference({"obs": torch.from_numpy(obs)})
     logits = out["action_dist_inputs"].numpy()
@@ -243,16 +261,6 @@ def greedy_actions(algo: Algorithm, observations: np.ndarray) -> np.ndarray:
         return logits.argmax(axis=1)
     dim = int(np.prod(space.shape))
     mean = logits[:, :dim]
-    if algo.config.normalize_actions:
+    if normalize_actions:
         mean = space.low + (mean + 1.0) * (space.high - space.low) / 2.0
     return np.clip(mean, space.low, space.high).astype(space.dtype)
-
-
-def greedy_policy(algo: Algorithm) -> Callable[[np.ndarray], Any]:
-    """A single-observation policy ``obs -> action`` that acts greedily with ``algo``'s module."""
-
-    def act(obs: np.ndarray) -> Any:
-        action = greedy_actions(algo, np.asarray(obs)[None, :])[0]
-        return int(action) if np.ndim(action) == 0 else action
-
-    return act
