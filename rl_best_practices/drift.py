@@ -44,12 +44,10 @@ import gymnasium as gym
 import numpy as np
 from scipy import special, stats
 
-from rl_best_practices.rllib import RLlibCallback
 
 __all__ = [
     "CORRECTIONS",
     "DistributionShiftDetector",
-    "DriftMetricsCallback",
     "KS_METHODS",
     "ShiftMonitor",
     "calibrate_threshold",
@@ -622,24 +620,3 @@ class ShiftMonitor(gym.Wrapper):
         if report is not None:
             self.reports.append((self.steps, report))
             info["drift"] = report
-
-
-class DriftMetricsCallback(RLlibCallback):
-    """RLlib callback: log each drift check that :class:`ShiftMonitor` reports in ``info``.
-
-    Per check, with ``metrics_logger`` (reported in ``result["env_runners"]``): ``drift/checks``
-    (summed over the iteration), ``drift/alarm_rate`` (the fraction of checks that detected a
-    shift), ``drift/min_family_p_value`` and, per feature, ``drift/psi/<name>`` (mean). Use it
-    with an env wrapped in :class:`ShiftMonitor`, during training or evaluation.
-    """
-
-    def on_episode_step(self, *, episode, metrics_logger=None, **kwargs) -> None:
-        info = episode.get_infos(-1)
-        report = info.get("drift") if isinstance(info, dict) else None
-        if metrics_logger is None or not report or report.get("status") != "ok":
-            return
-        metrics_logger.log_value("drift/checks", 1, reduce="sum")
-        metrics_logger.log_value("drift/alarm_rate", float(report["shift_detected"]), reduce="mean")
-        metrics_logger.log_value("drift/min_family_p_value", report["family_p_value"], reduce="min")
-        for feature in report["features"]:
-            metrics_logger.log_value(f"drift/psi/{feature['name']}", feature["psi"], reduce="mean")

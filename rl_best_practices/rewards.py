@@ -10,8 +10,8 @@
   provably leaves optimal policies unchanged; :func:`optimal_policy` solves a small tabular MDP
   exactly so that claim can be checked.
 * :class:`ShapedRewardWrapper`: applies a shaper inside a Gymnasium env, reading components from
-  ``info`` and writing them back; :class:`RewardComponentsCallback` logs them per episode to
-  RLlib's ``metrics_logger``.
+  ``info`` and writing them back
+  (:class:`rl_best_practices.rllib.RewardComponentsCallback` logs them per episode to RLlib).
 
 >>> shaper = RewardShaper()
 >>> for pnl in [100.0, -50.0, 80.0, -120.0]:
@@ -31,12 +31,10 @@ from typing import Any
 import gymnasium as gym
 import numpy as np
 
-from rl_best_practices.rllib import RLlibCallback
 from rl_best_practices.storage import atomic_write_json, read_json
 
 __all__ = [
     "MissingWeightError",
-    "RewardComponentsCallback",
     "RewardShaper",
     "RunningMeanStd",
     "ShapedRewardWrapper",
@@ -469,29 +467,3 @@ class ShapedRewardWrapper(gym.Wrapper):
         info = {**info, "raw_reward": float(reward), "reward_components": values,
                 "shaped_reward": shaped}
         return obs, shaped, terminated, truncated, info
-
-
-class RewardComponentsCallback(RLlibCallback):
-    """RLlib callback: per-episode sums of each reward component, the raw and the shaped reward.
-
-    Logged with ``metrics_logger`` under ``reward_components/<name>`` (averaged over episodes in
-    the iteration's results, in ``result["env_runners"]``). Works with :class:`ShapedRewardWrapper`.
-    """
-
-    KEY = "reward_component_sums"
-
-    def on_episode_step(self, *, episode, **kwargs) -> None:
-        info = episode.get_infos(-1)
-        if not isinstance(info, Mapping) or "reward_components" not in info:
-            return
-        sums = episode.custom_data.setdefault(self.KEY, {})
-        for name, value in info["reward_components"].items():
-            sums[name] = sums.get(name, 0.0) + value
-        for name in ("raw_reward", "shaped_reward"):
-            sums[name] = sums.get(name, 0.0) + info[name]
-
-    def on_episode_end(self, *, episode, metrics_logger=None, **kwargs) -> None:
-        if metrics_logger is None:
-            return
-        for name, total in episode.custom_data.get(self.KEY, {}).items():
-            metrics_logger.log_value(f"reward_components/{name}", total, reduce="mean")

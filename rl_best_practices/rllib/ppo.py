@@ -1,10 +1,6 @@
-"""Quiet local Ray and small, seeded PPO runs for notebooks and tests.
+"""Small, seeded PPO runs on RLlib's new API stack, sized for a 2-core machine.
 
-* :func:`start_ray` starts a local Ray with a fixed small ``num_cpus``, no dashboard, on loopback,
-  usage statistics and driver logs off; when ``RAY_ADDRESS`` is set it connects to that cluster
-  instead. :func:`stop_ray` shuts it down. :func:`quiet_ray_logging` keeps Ray's and RLlib's
-  log lines and warnings out of notebook output.
-* :func:`ppo_config` builds a PPO config on RLlib's new API stack names (``env_runners``,
+* :func:`ppo_config` builds a PPO config on RLlib's current names (``env_runners``,
   ``num_epochs``, ``train_batch_size_per_learner``, ``minibatch_size``), seeded through
   ``debugging(seed=...)``; ``config.build_algo()`` builds the algorithm.
 * :func:`train` runs N iterations and returns tidy per-iteration metrics.
@@ -18,106 +14,27 @@
 
 from __future__ import annotations
 
-import logging
 import os
-import warnings
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
+from ray.rllib.algorithms.algorithm import Algorithm
+from ray.rllib.algorithms.ppo import PPOConfig
 
-# Ray reads these at import and start-up time, so they are set before ``import ray``.
-os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
-os.environ.setdefault("RAY_DEDUP_LOGS", "0")
-os.environ.setdefault("RAY_DISABLE_IMPORT_WARNING", "1")
-os.environ.setdefault("RAY_ACCEL_ENV_VAR_OVERRIDE_ON_ZERO", "0")
-
-import ray  # noqa: E402
-from ray.rllib.algorithms.algorithm import Algorithm  # noqa: E402
-from ray.rllib.algorithms.ppo import PPOConfig  # noqa: E402
-from ray.rllib.callbacks.callbacks import RLlibCallback  # noqa: E402  (re-exported for lessons)
-
-from rl_best_practices.envs import MarketEnv  # noqa: E402
+from rl_best_practices.envs import MarketEnv
+from rl_best_practices.errors import InvalidValueError, MissingFileError
+from rl_best_practices.validation import check_int
 
 __all__ = [
-    "RLlibCallback",
     "greedy_actions",
     "greedy_policy",
     "ppo_config",
-    "quiet_ray_logging",
     "restore",
     "save",
-    "start_ray",
-    "stop_ray",
     "train",
 ]
-
-RAY_LOGGERS = ("ray", "ray.rllib", "ray.tune", "ray.train", "ray.data")
-
-
-def quiet_ray_logging() -> None:
-    """Keep Ray's and RLlib's INFO/WARNING lines and Python warnings out of cell output.
-
-    Errors still reach stderr, so a real failure stays visible.
-    """
-    for name in RAY_LOGGERS:
-        logging.getLogger(name).setLevel(logging.ERROR)
-    for category in (DeprecationWarning, FutureWarning, UserWarning, RuntimeWarning):
-        warnings.filterwarnings("ignore", category=category, module=r"(ray|gymnasium|torch)(\.|$)")
-
-
-def start_ray(num_cpus: int = 2) -> dict[str, Any]:
-    """Start (or join) Ray quietly and return where it runs.
-
-    With ``RAY_ADDRESS`` set, connects to that cluster and ``num_cpus`` is ignored (the
-    cluster has its own); otherwise starts a private local instance bound to loopback.
-    Calling it again while Ray runs does nothing.
-
-    Returns:
-        ``{"mode": "local" | "cluster", "num_cpus": <CPUs Ray reports>}``.
-    """
-    if not isinstance(num_cpus, int) or num_cpus < 1:
-        raise ValueError(f"num_cpus must be an integer >= 1, got {num_cpus!r}")
-    quiet_ray_logging()
-    address = os.environ.get("RAY_ADDRESS")
-    if not ray.is_initialized():
-        common = dict(log_to_driver=False, logging_level=logging.ERROR, configure_logging=True)
-        if address:
-            ray.init(address=address, **common)
-        else:
-            _start_local(num_cpus, common)
-        quiet_ray_logging()  # ray.init re-configures the "ray" logger
-    return {
-        "mode": "cluster" if address else "local",
-        "num_cpus": int(ray.cluster_resources().get("CPU", 0)),
-    }
-
-
-def _start_local(num_cpus: int, common: dict[str, Any], attempts: int = 3) -> None:
-    """Start a private local Ray; retry when a busy machine makes start-up time out.
-
-    Ray gives its processes 30 s to register; on a loaded 2-core machine that can pass.
-    """
-    for attempt in range(1, attempts + 1):
-        try:
-            ray.init(
-                address="local",
-                num_cpus=num_cpus,
-                include_dashboard=False,
-                _node_ip_address="127.0.0.1",
-                **common,
-            )
-            return
-        except Exception as exc:  # Ray raises a bare Exception for this time-out
-            if "timed out during startup" not in str(exc) or attempt == attempts:
-                raise
-            ray.shutdown()
-
-
-def stop_ray() -> None:
-    """Shut Ray down if it runs (safe to call twice)."""
-    if ray.is_initialized():
-        ray.shutdown()
 
 
 def ppo_config(
@@ -138,11 +55,13 @@ def ppo_config(
     ``num_env_runners=0`` samples in the driver process, which keeps a run reproducible:
     the same seed gives the same per-iteration returns on a CPU.
     """
-    if not isinstance(seed, int) or seed < 0:
-        raise ValueError(f"seed must be an integer >= 0, got {seed!r}")
+    seed = check_int("seed", seed, minimum=0)
+    train_batch_size = check_int("train_batch_size", train_batch_size, minimum=1)
+    minibatch_size = check_int("minibatch_size", minibatch_size, minimum=1)
     if minibatch_size > train_batch_size:
-        raise ValueError(
-            f"minibatch_size ({minibatch_size}) must not exceed train_batch_size ({train_batch_size})"
+        raise InvalidValueError(
+            f"minibatch_size ({minibatch_size}) must not exceed "
+            f"train_batch_size ({train_batch_size})"
         )
     config = (
         PPOConfig()
@@ -185,8 +104,7 @@ def train(
     and ``seconds``. ``on_iteration(tidy, raw_result)`` is called after each iteration, for
     example to append to a metrics file.
     """
-    if not isinstance(iterations, int) or iterations < 1:
-        raise ValueError(f"iterations must be an integer >= 1, got {iterations!r}")
+    iterations = check_int("iterations", iterations, minimum=1)
     history = []
     for _ in range(iterations):
         result = algo.train()
@@ -208,7 +126,7 @@ def restore(path: str | os.PathLike) -> Algorithm:
     """Rebuild an algorithm from a checkpoint directory written by :func:`save`."""
     path = Path(path).resolve()
     if not path.is_dir():
-        raise FileNotFoundError(f"no checkpoint directory at {path}")
+        raise MissingFileError(f"no checkpoint directory at {path}")
     return Algorithm.from_checkpoint(str(path))
 
 
@@ -252,7 +170,9 @@ def _greedy(module: Any, normalize_actions: bool, observations: np.ndarray) -> n
 
     obs = np.asarray(observations, dtype=np.float32)
     if obs.ndim != 2:
-        raise ValueError(f"observations must be a 2-D batch (rows of observations), got {obs.shape}")
+        raise InvalidValueError(
+            f"observations must be a 2-D batch (rows of observations), got {obs.shape}"
+        )
     with torch.no_grad():
         out = module.forward_inference({"obs": torch.from_numpy(obs)})
     logits = out["action_dist_inputs"].numpy()

@@ -1,0 +1,51 @@
+"""Everything that touches Ray: starting it, RLlib configs, training, callbacks, Tune and Serve.
+
+This subpackage is the course's only integration with Ray. The reference implementations in the
+rest of ``rl_best_practices`` import without Ray (a test checks it); lessons reach RLlib through
+the names re-exported here:
+
+* :mod:`~rl_best_practices.rllib.runtime`: :func:`start_ray` (local and quiet, or the cluster named
+  by ``RAY_ADDRESS``), :func:`stop_ray`, :func:`quiet_ray_logging`.
+* :mod:`~rl_best_practices.rllib.ppo`: :func:`ppo_config`, :func:`train`, :func:`save`,
+  :func:`restore`, :func:`greedy_actions`, :func:`greedy_policy`.
+* :mod:`~rl_best_practices.rllib.callbacks`: RLlib callbacks that log reward components and drift
+  checks with ``metrics_logger``.
+
+>>> from rl_best_practices import rllib
+>>> rllib.ppo_config(seed=0, train_batch_size=400, minibatch_size=100).seed
+0
+"""
+
+import os
+
+# Ray reads these when it is imported and started; this package's modules import Ray only after
+# this file has run, because Python imports a package before its modules.
+os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
+os.environ.setdefault("RAY_DEDUP_LOGS", "0")
+os.environ.setdefault("RAY_DISABLE_IMPORT_WARNING", "1")
+os.environ.setdefault("RAY_ACCEL_ENV_VAR_OVERRIDE_ON_ZERO", "0")
+
+from rl_best_practices.rllib.callbacks import DriftMetricsCallback, RewardComponentsCallback
+from rl_best_practices.rllib.ppo import (
+    greedy_actions,
+    greedy_policy,
+    ppo_config,
+    restore,
+    save,
+    train,
+)
+from rl_best_practices.rllib.runtime import quiet_ray_logging, start_ray, stop_ray
+
+__all__ = [
+    "DriftMetricsCallback",
+    "RewardComponentsCallback",
+    "greedy_actions",
+    "greedy_policy",
+    "ppo_config",
+    "quiet_ray_logging",
+    "restore",
+    "save",
+    "start_ray",
+    "stop_ray",
+    "train",
+]
