@@ -1,6 +1,6 @@
 # The course's commands. Every target installs what it needs first and is safe to repeat.
 #   make lab    set up, then open JupyterLab on the notebooks   (LAB_ARGS="--no-browser --port 8899")
-#   make test   set up, then run unit, property, doctest and notebook (nbval) tests
+#   make test   set up, then lint (ruff) and run unit, property, doctest and notebook (nbval) tests
 #   make student  write the student edition (solutions stubbed) to build/student/
 PYTHON ?= python3
 VENV := .venv
@@ -16,7 +16,7 @@ export OMP_NUM_THREADS ?= 1
 export MKL_NUM_THREADS ?= 1
 export PYDEVD_DISABLE_FILE_VALIDATION := 1
 
-.PHONY: install lab test execute html bench student clean check-python
+.PHONY: install lab lint test execute html bench student clean check-python
 
 check-python:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 10) else 1)' 2>/dev/null || { \
@@ -35,7 +35,10 @@ install: $(STAMP)
 lab: install
 	$(BIN)/jupyter lab notebooks/ $(LAB_ROOT) $(LAB_ARGS)
 
-test: install
+lint: install
+	$(BIN)/ruff check .
+
+test: lint
 	$(BIN)/python -m pytest tests rl_best_practices notebooks $(NBVAL_ARGS)
 
 execute: install

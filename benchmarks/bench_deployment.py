@@ -6,10 +6,10 @@ the figures show the wrapper's overhead on a realistic call rather than on an em
 
 import numpy as np
 
-from common import Row, per_call_seconds
-
 from rl_best_practices.deployment import Canary, FallbackChain, Guard, ShadowDeployment
 from rl_best_practices.envs import MarketEnv
+
+from common import Row, per_call_seconds
 
 CALLS = 5_000
 
@@ -38,8 +38,10 @@ def run() -> list[Row]:
     direct = per_call_seconds(lambda: policy(obs), CALLS)
     rows = []
     for figure, fn, target in [
-        ("fallback chain decision (breaker, latency budget, action check)", lambda: chain.decide(obs), 2.0),
-        ("canary routing (SHA-256 of the key) + decision", lambda: canary.act(next(keys), obs), 2.0),
+        ("fallback chain decision (breaker, latency budget, action check)",
+         lambda: chain.decide(obs), 2.0),
+        ("canary routing (SHA-256 of the key) + decision",
+         lambda: canary.act(next(keys), obs), 2.0),
         ("shadow decision (primary + candidate + log)", lambda: shadow.act(obs), 3.0),
     ]:
         seconds = per_call_seconds(fn, CALLS)

@@ -10,9 +10,9 @@ reference once and tests the window against all 10,000 rows.
 import numpy as np
 from scipy import stats
 
-from common import Row, per_call_seconds
-
 from rl_best_practices.drift import DistributionShiftDetector
+
+from common import Row, per_call_seconds
 
 REFERENCE_ROWS, WINDOW, FEATURES = 10_000, 1000, 4
 TARGET = 5.0
@@ -77,7 +77,8 @@ def run() -> list[Row]:
     add_big_ring = per_call_seconds(lambda: big_ring.add_observation(row), 20_000)
     return [
         Row(
-            figure=f"drift check_shift (window {WINDOW}, d={FEATURES}, whole {REFERENCE_ROWS:,}-row reference)",
+            figure=(f"drift check_shift (window {WINDOW}, d={FEATURES}, "
+                    f"whole {REFERENCE_ROWS:,}-row reference)"),
             value=f"{check_ring * 1e3:.2f} ms",
             baseline=f"list-based, first {WINDOW} reference rows: {check_naive * 1e3:.2f} ms",
             ratio=check_ratio,

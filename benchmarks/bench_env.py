@@ -2,9 +2,9 @@
 
 import gymnasium as gym
 
-from common import Row, per_call_seconds
-
 import rl_best_practices  # noqa: F401  (registers the market env)
+
+from common import Row, per_call_seconds
 
 STEPS = 20_000
 

@@ -9,10 +9,10 @@
 import tempfile
 import time
 
-from common import Row, per_call_seconds
-
 from rl_best_practices import ENV_ID, rllib
 from rl_best_practices.experiment import ExperimentConfig, Run
+
+from common import Row, per_call_seconds
 
 CONFIG = ExperimentConfig(
     env_name=ENV_ID,

@@ -11,9 +11,9 @@ import tempfile
 import time
 from pathlib import Path
 
-from common import Row
-
 from rl_best_practices.feedback import HumanFeedbackCollector
+
+from common import Row
 
 RECORDS = 400
 BATCHED_RECORDS = 4000
@@ -54,7 +54,12 @@ def sqlite_batched(folder: Path, records: int) -> None:
 def jsonl_fsync(folder: Path, records: int) -> None:
     with open(folder / "fb.jsonl", "a", encoding="utf-8") as handle:
         for i in range(records):
-            line = {"trajectory_id": f"traj-{i}", "rating": 1 + i % 5, "comments": "ok", "timestamp": 0.0}
+            line = {
+                "trajectory_id": f"traj-{i}",
+                "rating": 1 + i % 5,
+                "comments": "ok",
+                "timestamp": 0.0,
+            }
             handle.write(json.dumps(line) + "\n")
             handle.flush()
             os.fsync(handle.fileno())

@@ -4,10 +4,10 @@ import time
 
 import numpy as np
 
-from common import Row
-
 from rl_best_practices import rllib
 from rl_best_practices.envs import MarketEnv, evaluate_policy, flat_policy, random_policy
+
+from common import Row
 
 HELD_OUT = range(10_000, 10_050)  # seeds never used in training
 BUDGET_S = 60.0

@@ -12,14 +12,15 @@ import tempfile
 import numpy as np
 from scipy import stats
 
-from common import Row
-
 from rl_best_practices import rllib
 from rl_best_practices.drift import DistributionShiftDetector
 from rl_best_practices.envs import MarketEnv, evaluate_policy
-from rl_best_practices.feedback import bc_config, record_episodes, signal_policy
-from rl_best_practices.reward_model import agreement_curve, sample_trajectories
+from rl_best_practices.feedback import record_episodes
+from rl_best_practices.rllib import bc_config
 from rl_best_practices.safety import SafetyLayer, position_limit, reduce_position
+from rl_best_practices.scenarios import agreement_curve, sample_trajectories, signal_policy
+
+from common import Row
 
 WINDOWS, REFERENCE, WINDOW = 500, 2000, 200
 
@@ -34,7 +35,9 @@ def drift_rows() -> list[Row]:
         naive = corrected = 0
         for _ in range(WINDOWS):
             window = rng.normal(size=(WINDOW, d))
-            naive += any(stats.ks_2samp(window[:, j], reference[:, j]).pvalue < 0.05 for j in range(d))
+            naive += any(
+                stats.ks_2samp(window[:, j], reference[:, j]).pvalue < 0.05 for j in range(d)
+            )
             detector.add_observations(window)
             corrected += detector.check_shift(0.05)["shift_detected"]
         rows.append(Row(

@@ -9,9 +9,9 @@ import gymnasium as gym
 import numpy as np
 from gymnasium.wrappers import NormalizeReward
 
-from common import Row, per_call_seconds
-
 from rl_best_practices.rewards import RewardShaper
+
+from common import Row, per_call_seconds
 
 STEPS = 20_000
 WEIGHTS = {"sharpe_bonus": 0.5, "drawdown_penalty": 1.0, "turnover_cost": 2.0}
@@ -36,7 +36,9 @@ def shaper_seconds() -> float:
     shaper = RewardShaper()
     rewards = np.random.default_rng(0).normal(0, 100, size=STEPS).tolist()
     it = iter(rewards * 10)
-    return per_call_seconds(lambda: shaper.compute_shaped_reward(next(it), COMPONENTS, WEIGHTS), STEPS)
+    return per_call_seconds(
+        lambda: shaper.compute_shaped_reward(next(it), COMPONENTS, WEIGHTS), STEPS
+    )
 
 
 def memory_growth(steps: int = 1_000_000, checkpoint: int = 100_000) -> float:

@@ -8,9 +8,9 @@ import time
 
 import numpy as np
 
-from common import Row
-
 from rl_best_practices.safety import SafetyLayer, position_limit, reduce_position, var_limit
+
+from common import Row
 
 CALLS = 20_000
 
@@ -35,9 +35,10 @@ def run() -> list[Row]:
     actions = rng.uniform(-12, 12, CALLS).tolist()
     safe_states = [{"position": p, "var_per_unit": 1.0} for p in rng.uniform(-50, 50, CALLS)]
 
-    latencies(layer().filter_action, list(zip(actions[:2000], safe_states)))  # warm-up
+    warm_up = list(zip(actions[:2000], safe_states[:2000], strict=True))
+    latencies(layer().filter_action, warm_up)
     clip = latencies(np.clip, [(a, -10.0, 10.0) for a in actions])
-    passing = latencies(layer().filter_action, list(zip(actions, safe_states)))
+    passing = latencies(layer().filter_action, list(zip(actions, safe_states, strict=True)))
 
     clip50, clip99 = np.percentile(clip, [50, 99]) * 1e6
     p50, p99 = np.percentile(passing, [50, 99]) * 1e6

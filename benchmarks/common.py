@@ -5,13 +5,16 @@ from __future__ import annotations
 import os
 import platform
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 
 @dataclass
 class Row:
-    """One figure of the results table, compared with a baseline or anchor measured in the same run."""
+    """One figure of the results table.
+
+    It is compared with a baseline or anchor measured in the same run.
+    """
 
     figure: str
     value: str
@@ -37,7 +40,9 @@ def machine() -> str:
     cpu = platform.processor() or platform.machine()
     try:
         with open("/proc/cpuinfo") as info:
-            names = [line.split(":", 1)[1].strip() for line in info if line.startswith("model name")]
+            names = [
+                line.split(":", 1)[1].strip() for line in info if line.startswith("model name")
+            ]
         cpu = names[0] if names else cpu
     except OSError:
         pass
@@ -51,7 +56,6 @@ def markdown_table(rows: list[Row]) -> str:
     ]
     for r in rows:
         ratio = "" if r.ratio is None else f"{r.ratio:.2f}x"
-        lines.append(
-            f"| {r.figure} | {r.value} | {r.baseline} | {ratio} | {r.target} | {'yes' if r.met else 'NO'} |"
-        )
+        met = "yes" if r.met else "NO"
+        lines.append(f"| {r.figure} | {r.value} | {r.baseline} | {ratio} | {r.target} | {met} |")
     return "\n".join(lines)

@@ -27,7 +27,8 @@ def main(names: list[str]) -> None:
     table = f"Machine: {machine()}\n\n{markdown_table(rows)}\n"
     print(table)
     if not names:
-        (HERE / "RESULTS.md").write_text("# Benchmark results\n\nWritten by `make bench`.\n\n" + table)
+        header = "# Benchmark results\n\nWritten by `make bench`.\n\n"
+        (HERE / "RESULTS.md").write_text(header + table)
         update_readme(table)
 
 

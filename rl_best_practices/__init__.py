@@ -1,9 +1,12 @@
 """Reference implementations for the rl-best-practices course.
 
 The lesson's public names are importable from here; each lives in the module of its lesson and
-is imported on first use, so ``import rl_best_practices`` stays light (Ray is imported only by
-the modules that need it). Importing the package registers the course's market environment with
-Gymnasium as ``"rl_best_practices/Market-v0"``.
+is imported on first use, so ``import rl_best_practices`` stays light. Only the integration
+subpackage :mod:`rl_best_practices.rllib` imports Ray; every other module is plain numpy, scipy
+and Gymnasium. Every exception the package raises derives from
+:class:`rl_best_practices.errors.Error`, and arguments are checked by one module,
+:mod:`rl_best_practices.validation`. Importing the package registers the course's market
+environment with Gymnasium as ``"rl_best_practices/Market-v0"``.
 
 >>> import rl_best_practices
 >>> rl_best_practices.ENV_ID

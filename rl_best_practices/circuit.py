@@ -24,7 +24,9 @@ from __future__ import annotations
 
 import time
 from collections import deque
-from typing import Callable
+from collections.abc import Callable
+
+from rl_best_practices.validation import check_callable, check_int, check_number
 
 __all__ = ["CircuitBreaker"]
 
@@ -46,16 +48,9 @@ class CircuitBreaker:
         cooldown_s: float = 30.0,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
-        if not isinstance(failure_threshold, int) or isinstance(failure_threshold, bool) \
-                or failure_threshold < 1:
-            raise ValueError(f"failure_threshold must be an integer >= 1, got {failure_threshold!r}")
-        if not isinstance(cooldown_s, (int, float)) or not cooldown_s > 0:
-            raise ValueError(f"cooldown_s must be a number > 0, got {cooldown_s!r}")
-        if not callable(clock):
-            raise TypeError("clock must be a callable returning seconds")
-        self.failure_threshold = failure_threshold
-        self.cooldown_s = float(cooldown_s)
-        self.clock = clock
+        self.failure_threshold = check_int("failure_threshold", failure_threshold, minimum=1)
+        self.cooldown_s = check_number("cooldown_s", cooldown_s, minimum=0, low_open=True)
+        self.clock = check_callable("clock", clock)
         self._state = CLOSED
         self._consecutive_failures = 0
         self._opened_at = 0.0

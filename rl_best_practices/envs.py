@@ -30,12 +30,16 @@ from __future__ import annotations
 
 import copy
 import math
+from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, fields, replace
-from typing import Any, Callable, Iterable
+from typing import Any
 
 import gymnasium as gym
 import numpy as np
 from gymnasium import spaces
+
+from rl_best_practices.errors import InvalidTypeError, InvalidValueError
+from rl_best_practices.validation import check_choice, check_int, check_number
 
 __all__ = [
     "ENV_ID",
@@ -81,42 +85,32 @@ class MarketParams:
     max_drawdown: float | None = None
 
     def __post_init__(self) -> None:
-        if not isinstance(self.episode_length, int) or self.episode_length < 1:
-            raise ValueError(f"episode_length must be an integer >= 1, got {self.episode_length!r}")
-        if self.action_type not in ("discrete", "continuous"):
-            raise ValueError(
-                f"action_type must be 'discrete' or 'continuous', got {self.action_type!r}"
-            )
+        check_int("episode_length", self.episode_length, minimum=1)
+        check_choice("action_type", self.action_type, ("discrete", "continuous"))
         for name in ("trade_size", "max_trade", "max_position", "vol_halflife"):
-            value = getattr(self, name)
-            if not np.isfinite(value) or value <= 0:
-                raise ValueError(f"{name} must be a finite number > 0, got {value!r}")
-        if not np.isfinite(self.transaction_cost) or self.transaction_cost < 0:
-            raise ValueError(f"transaction_cost must be >= 0, got {self.transaction_cost!r}")
-        if not 0 <= self.signal_persistence < 1:
-            raise ValueError(
-                f"signal_persistence must lie in [0, 1), got {self.signal_persistence!r}"
-            )
+            check_number(name, getattr(self, name), minimum=0, low_open=True)
+        check_number("transaction_cost", self.transaction_cost, minimum=0)
+        check_number("signal_persistence", self.signal_persistence, minimum=0, maximum=1,
+                     high_open=True)
         for regime in (self.regime, self.switched_regime):
-            if regime.volatility <= 0 or not np.isfinite(regime.volatility):
-                raise ValueError(f"a regime's volatility must be > 0, got {regime.volatility!r}")
-        if self.regime_switch_step is not None and (
-            not isinstance(self.regime_switch_step, int) or self.regime_switch_step < 0
-        ):
-            raise ValueError(
-                f"regime_switch_step must be None or an integer >= 0, got {self.regime_switch_step!r}"
-            )
-        if self.max_drawdown is not None and not self.max_drawdown > 0:
-            raise ValueError(f"max_drawdown must be None or > 0, got {self.max_drawdown!r}")
+            check_number("a regime's volatility", regime.volatility, minimum=0, low_open=True)
+            check_number("a regime's drift", regime.drift)
+            check_number("a regime's signal_strength", regime.signal_strength)
+        if self.regime_switch_step is not None:
+            check_int("regime_switch_step", self.regime_switch_step, minimum=0)
+        if self.max_drawdown is not None:
+            check_number("max_drawdown", self.max_drawdown, minimum=0, low_open=True)
 
     @classmethod
-    def from_config(cls, config: dict[str, Any] | None) -> "MarketParams":
+    def from_config(cls, config: dict[str, Any] | None) -> MarketParams:
         """Build from a plain dict (as RLlib's ``env_config``); regimes may be dicts too."""
         config = dict(config or {})
         known = {f.name for f in fields(cls)}
         unknown = sorted(set(config) - known)
         if unknown:
-            raise ValueError(f"unknown market env settings {unknown}; allowed: {sorted(known)}")
+            raise InvalidValueError(
+                f"unknown market env settings {unknown}; allowed: {sorted(known)}"
+            )
         for key in ("regime", "switched_regime"):
             if isinstance(config.get(key), dict):
                 config[key] = replace(cls.__dataclass_fields__[key].default, **config[key])
@@ -179,17 +173,21 @@ class MarketEnv(gym.Env):
             if isinstance(action, np.ndarray) and action.shape == ():
                 action = action.item()
             if isinstance(action, (bool, np.bool_)) or not isinstance(action, (int, np.integer)):
-                raise ValueError(f"action must be an integer in {{0, 1, 2}}, got {action!r}")
+                raise InvalidTypeError(f"action must be an integer in {{0, 1, 2}}, got {action!r}")
             if not self.action_space.contains(int(action)):
-                raise ValueError(f"action must be 0 (sell), 1 (hold) or 2 (buy), got {action!r}")
+                raise InvalidValueError(
+                    f"action must be 0 (sell), 1 (hold) or 2 (buy), got {action!r}"
+                )
             return (int(action) - 1) * p.trade_size
-        message = f"action must be one finite trade in [{-p.max_trade}, {p.max_trade}], got {action!r}"
+        message = (
+            f"action must be one finite trade in [{-p.max_trade}, {p.max_trade}], got {action!r}"
+        )
         try:
             arr = np.asarray(action, dtype=np.float64).reshape(-1)
         except (TypeError, ValueError) as exc:
-            raise ValueError(message) from exc
+            raise InvalidTypeError(message) from exc
         if arr.shape != (1,) or not np.isfinite(arr[0]) or abs(arr[0]) > p.max_trade:
-            raise ValueError(message)
+            raise InvalidValueError(message)
         return float(arr[0])
 
     def step(self, action: Any):

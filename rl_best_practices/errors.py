@@ -11,8 +11,8 @@ builtin a caller would reach for, so ``except ValueError`` keeps working:
 * :class:`MissingWeightError`, :class:`UnknownItemError` (``KeyError`` too): a name that is not
   known (a reward component, a checklist item).
 * :class:`MissingFileError` (``FileNotFoundError``): a file or run directory that should exist.
-* :class:`NotFittedError`, :class:`NoSafeActionError`, :class:`AllPoliciesFailedError`
-  (``RuntimeError``): the operation cannot happen in the current state.
+* :class:`NotFittedError`, :class:`NoSafeActionError`, :class:`AllPoliciesFailedError`,
+  :class:`InvalidStateError` (``RuntimeError``): the operation cannot happen in the current state.
 
 >>> from rl_best_practices.validation import check_int
 >>> try:
@@ -30,6 +30,7 @@ __all__ = [
     "ConfigMismatchError",
     "ConfigTypeError",
     "Error",
+    "InvalidStateError",
     "InvalidTypeError",
     "InvalidValueError",
     "MissingFileError",
@@ -82,6 +83,10 @@ class MissingFileError(Error, FileNotFoundError):
 
 class NotFittedError(Error, RuntimeError):
     """A model is used before it was fitted."""
+
+
+class InvalidStateError(Error, RuntimeError):
+    """An object's current state does not allow the call (e.g. opening a batch inside a batch)."""
 
 
 class NoSafeActionError(Error, RuntimeError):

@@ -18,29 +18,42 @@ import hashlib
 import json
 import os
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
-__all__ = ["atomic_write_json", "json_sha256", "read_json"]
+from rl_best_practices.errors import InvalidTypeError, InvalidValueError, MissingFileError
+
+__all__ = ["atomic_write", "atomic_write_json", "json_sha256", "read_json"]
 
 
 def _reject_non_finite(value: Any) -> Any:
-    raise ValueError(f"the file holds a non-finite number {value!r}, which JSON does not allow")
+    raise InvalidValueError(
+        f"the file holds a non-finite number {value!r}, which JSON does not allow"
+    )
 
 
-def atomic_write_json(path: str | os.PathLike, data: Any) -> None:
-    """Write ``data`` as JSON to ``path`` atomically (temporary file, fsync, rename).
+def _canonical_json(data: Any, **options: Any) -> str:
+    try:
+        return json.dumps(data, allow_nan=False, **options)
+    except TypeError as exc:
+        raise InvalidTypeError(f"JSON cannot hold this data: {exc}") from None
+    except ValueError as exc:
+        raise InvalidValueError(f"JSON cannot hold this data exactly: {exc}") from None
 
-    Raises ``ValueError`` for data JSON cannot hold exactly (NaN, infinity) and ``TypeError`` for
-    objects it cannot hold at all; in both cases the existing file is left untouched.
+
+def atomic_write(path: str | os.PathLike, write: Callable[[BinaryIO], None]) -> Path:
+    """Call ``write(handle)`` on a temporary file beside ``path``, fsync it, rename it over
+    ``path`` and fsync the folder: a crash leaves the old file or the new one, never a torn one.
+
+    If ``write`` raises, the existing file is left untouched and the temporary file removed.
     """
     path = Path(path)
-    text = json.dumps(data, indent=2, sort_keys=True, allow_nan=False) + "\n"
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
+        with os.fdopen(fd, "wb") as handle:
+            write(handle)
             handle.flush()
             os.fsync(handle.fileno())
         os.replace(tmp, path)
@@ -54,6 +67,18 @@ def atomic_write_json(path: str | os.PathLike, data: Any) -> None:
             os.fsync(dir_fd)
         finally:
             os.close(dir_fd)
+    return path
+
+
+def atomic_write_json(path: str | os.PathLike, data: Any) -> None:
+    """Write ``data`` as JSON to ``path`` with :func:`atomic_write`.
+
+    Raises :class:`~rl_best_practices.errors.InvalidValueError` for data JSON cannot hold exactly
+    (NaN, infinity) and :class:`~rl_best_practices.errors.InvalidTypeError` for objects it cannot
+    hold at all; in both cases the existing file is left untouched.
+    """
+    text = _canonical_json(data, indent=2, sort_keys=True) + "\n"
+    atomic_write(path, lambda handle: handle.write(text.encode("utf-8")))
 
 
 def read_json(path: str | os.PathLike, kind: str | None = None) -> Any:
@@ -61,17 +86,20 @@ def read_json(path: str | os.PathLike, kind: str | None = None) -> Any:
 
     With ``kind``, the file must be an object whose ``"kind"`` field equals it, so that, say, a
     checklist file is never loaded as normaliser statistics. Raises ``FileNotFoundError`` for a
-    missing file and ``ValueError`` naming the file for anything malformed.
+    missing file (:class:`~rl_best_practices.errors.MissingFileError`) and
+    :class:`~rl_best_practices.errors.InvalidValueError` naming the file for anything malformed.
     """
     path = Path(path)
+    if not path.is_file():
+        raise MissingFileError(f"no file at {path}")
     try:
         data = json.loads(path.read_text(encoding="utf-8"), parse_constant=_reject_non_finite)
     except json.JSONDecodeError as exc:
-        raise ValueError(f"{path} is not valid JSON: {exc}") from exc
+        raise InvalidValueError(f"{path} is not valid JSON: {exc}") from exc
     if kind is not None:
         if not isinstance(data, dict) or data.get("kind") != kind:
             found = data.get("kind") if isinstance(data, dict) else type(data).__name__
-            raise ValueError(f"{path} holds {found!r}, expected a {kind!r} file")
+            raise InvalidValueError(f"{path} holds {found!r}, expected a {kind!r} file")
     return data
 
 
@@ -83,5 +111,5 @@ def json_sha256(data: Any) -> str:
     >>> json_sha256({"b": 1, "a": [1, 2]}) == json_sha256({"a": [1, 2], "b": 1})
     True
     """
-    text = json.dumps(data, sort_keys=True, separators=(",", ":"), allow_nan=False)
+    text = _canonical_json(data, sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(text.encode("utf-8")).hexdigest()

@@ -89,6 +89,8 @@ def check_number(
     """
     interval = _range(minimum, maximum, low_open, high_open)
     expected = f"{name} must be a finite number{interval}, got {value!r}"
+    if isinstance(value, np.ndarray) and value.ndim == 0:  # what a policy or env often returns
+        value = value.item()
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, Real):
         raise InvalidTypeError(expected)
     number = float(value)

@@ -22,8 +22,9 @@ from nbconvert.filters import markdown2html
 
 ROOT = Path(__file__).resolve().parents[1]
 STYLE = (
-    "<style>body{font-family:system-ui,sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem;"
-    "line-height:1.5}table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:.3rem .5rem}"
+    "<style>body{font-family:system-ui,sans-serif;max-width:60rem;margin:2rem auto;"
+    "padding:0 1rem;line-height:1.5}table{border-collapse:collapse}"
+    "td,th{border:1px solid #ccc;padding:.3rem .5rem}"
     "pre{background:#f6f8fa;padding:.6rem;overflow-x:auto}code{background:#f6f8fa}</style>"
 )
 
@@ -75,7 +76,10 @@ def api_page() -> str:
             except (TypeError, ValueError):
                 signature = ""
             kind = "class" if inspect.isclass(obj) else "def"
-            parts.append(f"<h3 id='{info.name}.{name}'><code>{kind} {name}{html.escape(signature)}</code></h3>")
+            parts.append(
+                f"<h3 id='{info.name}.{name}'>"
+                f"<code>{kind} {name}{html.escape(signature)}</code></h3>"
+            )
             parts.append(f"<pre>{html.escape(inspect.getdoc(obj) or '')}</pre>")
             if inspect.isclass(obj):
                 for meth_name, meth in inspect.getmembers(obj, inspect.isfunction):
@@ -94,13 +98,18 @@ def index_page(pages: dict[str, str]) -> str:
     course_map = markdown2html(readme_section("Course map"))
     # Link each lesson number in the map to its rendered page.
     for number, name in pages.items():
-        course_map = course_map.replace(f"<td>{number}</td>", f"<td><a href='{name}'>{number}</a></td>", 1)
+        course_map = course_map.replace(
+            f"<td>{number}</td>", f"<td><a href='{name}'>{number}</a></td>", 1
+        )
     intro = markdown2html(
         "Running reinforcement learning in production: each lesson measures how the naive code "
         "fails, then builds and tests the correct version inside Gymnasium and Ray RLlib."
     )
-    body = (f"<h1>rl-best-practices</h1>{intro}<h2>Course map</h2>{course_map}"
-            "<p><a href='api.html'>API reference of the <code>rl_best_practices</code> package</a></p>")
+    body = (
+        f"<h1>rl-best-practices</h1>{intro}<h2>Course map</h2>{course_map}"
+        "<p><a href='api.html'>API reference of the "
+        "<code>rl_best_practices</code> package</a></p>"
+    )
     return page("rl-best-practices", body)
 
 

@@ -27,7 +27,9 @@ def stub_out(source: str) -> str:
     """Replace every solution region in ``source`` with an indented stub."""
     if BEGIN not in source:
         raise ValueError(f"a cell tagged 'solution' has no {BEGIN!r} line:\n{source}")
-    result = REGION.sub(lambda m: "\n".join(m["indent"] + line for line in STUB.splitlines()), source)
+    result = REGION.sub(
+        lambda m: "\n".join(m["indent"] + line for line in STUB.splitlines()), source
+    )
     if BEGIN in result or END in result:
         raise ValueError(f"unbalanced solution markers in:\n{source}")
     return result

@@ -10,6 +10,10 @@ the names re-exported here:
   :func:`restore`, :func:`greedy_actions`, :func:`greedy_policy`.
 * :mod:`~rl_best_practices.rllib.callbacks`: RLlib callbacks that log reward components and drift
   checks with ``metrics_logger``.
+* :mod:`~rl_best_practices.rllib.experiments`: lesson 04's :class:`ExperimentConfig` built and
+  run on RLlib (:func:`build_config`, :func:`run_experiment`, :func:`run_seeds`).
+* :mod:`~rl_best_practices.rllib.offline`: :func:`bc_config`, behaviour cloning from recorded
+  Parquet episodes (lesson 05).
 
 >>> from rl_best_practices import rllib
 >>> rllib.ppo_config(seed=0, train_batch_size=400, minibatch_size=100).seed
@@ -26,6 +30,13 @@ os.environ.setdefault("RAY_DISABLE_IMPORT_WARNING", "1")
 os.environ.setdefault("RAY_ACCEL_ENV_VAR_OVERRIDE_ON_ZERO", "0")
 
 from rl_best_practices.rllib.callbacks import DriftMetricsCallback, RewardComponentsCallback
+from rl_best_practices.rllib.experiments import (
+    build_config,
+    run_experiment,
+    run_seeds,
+    training_names,
+)
+from rl_best_practices.rllib.offline import bc_config
 from rl_best_practices.rllib.ppo import (
     greedy_actions,
     greedy_policy,
@@ -39,13 +50,18 @@ from rl_best_practices.rllib.runtime import quiet_ray_logging, start_ray, stop_r
 __all__ = [
     "DriftMetricsCallback",
     "RewardComponentsCallback",
+    "bc_config",
+    "build_config",
     "greedy_actions",
     "greedy_policy",
     "ppo_config",
     "quiet_ray_logging",
     "restore",
+    "run_experiment",
+    "run_seeds",
     "save",
     "start_ray",
     "stop_ray",
     "train",
+    "training_names",
 ]

@@ -1,0 +1,309 @@
+"""The production gate: only real items count, evidence is kept, checks run, the score is the
+minimum over categories, and saved evidence reads back exactly."""
+
+import json
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from rl_best_practices import ProductionChecklist, errors
+from rl_best_practices.checklist import CHECKLIST, Evidence, UnknownItemError
+from rl_best_practices.errors import Error, InvalidTypeError, InvalidValueError
+
+CATEGORIES = ("training", "evaluation", "safety", "monitoring", "deployment")
+ALL_ITEMS = [(c, i) for c, items in CHECKLIST.items() for i in items]
+
+
+def fake_clock(start=1_700_000_000.0, step=1.0):
+    now = [start - step]
+
+    def clock():
+        now[0] += step
+        return now[0]
+
+    return clock
+
+
+def test_keeps_the_lessons_five_categories_and_api():
+    assert tuple(ProductionChecklist.CHECKLIST) == CATEGORIES
+    assert all(len(items) == 5 for items in CHECKLIST.values())
+    gate = ProductionChecklist()
+    for name in ("mark_complete", "get_status", "is_ready_for_production", "print_checklist"):
+        assert callable(getattr(gate, name))
+
+
+def test_made_up_items_raise_and_never_count():
+    gate = ProductionChecklist()
+    for category in CATEGORIES:
+        for n in range(10):
+            with pytest.raises(UnknownItemError):
+                gate.mark_complete(category, f"made-up item {n}")
+    status = gate.get_status()
+    assert all(s["completed"] == 0 and s["percentage"] == 0.0 for s in status.values())
+    assert not gate.is_ready_for_production()
+    assert gate.score()["final"] == 0.0
+
+
+@pytest.mark.parametrize(
+    "category, item, listed",
+    [("nonsense", "Experiment config saved and versioned", "training"),
+     ("training", "nonsense", "Experiment config saved and versioned"),
+     (None, "x", "valid categories"),
+     ("safety", 3, "valid items")],
+)
+def test_unknown_names_raise_listing_the_valid_ones(category, item, listed):
+    gate = ProductionChecklist()
+    with pytest.raises(UnknownItemError, match=listed) as info:
+        gate.mark_complete(category, item)
+    assert isinstance(info.value, KeyError) and isinstance(info.value, ValueError)
+    assert isinstance(info.value, Error)
+    assert gate.to_dict()["manual"] == []
+    with pytest.raises(UnknownItemError):
+        gate.register_check(category, item, lambda: (True, ""))
+    assert gate.checks == []
+
+
+def test_the_lessons_error_name_is_the_package_wide_one():
+    assert UnknownItemError is errors.UnknownItemError
+
+
+@pytest.mark.parametrize(
+    "who, note, error, message",
+    [("", "", InvalidValueError, "who must be a non-empty string"),
+     ("  ", "", InvalidValueError, "who"),
+     (None, "", InvalidTypeError, "who"),
+     (True, "", InvalidTypeError, "who"),
+     ("ana", 5, InvalidTypeError, "note must be a string")],
+)
+def test_bad_evidence_raises_and_records_nothing(who, note, error, message):
+    gate = ProductionChecklist()
+    with pytest.raises(error, match=message) as info:
+        gate.mark_complete("training", CHECKLIST["training"][0], who=who, note=note)
+    assert isinstance(info.value, Error) and isinstance(info.value, ValueError)
+    assert gate.evidence("training", CHECKLIST["training"][0]) is None
+
+
+@pytest.mark.parametrize(
+    "check, name, error, message",
+    [("not callable", None, InvalidTypeError, "check must be callable"),
+     (lambda: (True, ""), "", InvalidValueError, "name must be a non-empty string"),
+     (lambda: (True, ""), 3, InvalidTypeError, "name")],
+)
+def test_bad_checks_are_refused_and_not_registered(check, name, error, message):
+    gate = ProductionChecklist()
+    with pytest.raises(error, match=message) as info:
+        gate.register_check("safety", "Rollback exercised", check, name=name)
+    assert isinstance(info.value, Error) and isinstance(info.value, ValueError)
+    assert gate.checks == []
+
+
+def test_manual_mark_records_who_when_and_note():
+    gate = ProductionChecklist(clock=lambda: 1234.5)
+    gate.mark_complete("safety", "Human override in place", who="ana", note="kill switch tested")
+    assert gate.evidence("safety", "Human override in place") == Evidence(
+        "manual", True, 1234.5, "ana", "kill switch tested")
+    assert gate.get_status()["safety"]["completed"] == 1
+
+
+def test_readiness_needs_every_item():
+    gate = ProductionChecklist()
+    for category, item in ALL_ITEMS[:-1]:
+        gate.mark_complete(category, item, who="ana")
+    assert not gate.is_ready_for_production()
+    assert gate.get_status()["deployment"]["missing"] == [ALL_ITEMS[-1][1]]
+    gate.mark_complete(*ALL_ITEMS[-1], who="ana")
+    assert gate.is_ready_for_production()
+
+
+def test_automated_checks_run_on_demand_and_fail_closed():
+    calls = []
+
+    def passing():
+        calls.append(1)
+        return True, "ok"
+
+    gate = ProductionChecklist(clock=fake_clock())
+    gate.register_check("evaluation", "Latency within budget", passing)
+    gate.register_check("evaluation", "Beats the baseline policies", lambda: 1 / 0, name="beats")
+    gate.register_check("safety", "Rollback exercised", lambda: "yes")
+    gate.register_check("monitoring", "Structured logging in place", lambda: (1, "truthy int"))
+    gate.register_check("monitoring", "Alert thresholds configured", lambda: (np.True_, "numpy"))
+    assert calls == [] and not gate.is_complete("evaluation", "Latency within budget")
+    results = gate.run_checks()
+    assert calls == [1]
+    assert results["evaluation"]["Latency within budget"].passed
+    crashed = results["evaluation"]["Beats the baseline policies"]
+    assert not crashed.passed and "ZeroDivisionError" in crashed.note
+    assert crashed.who == "check:beats"
+    assert not results["safety"]["Rollback exercised"].passed
+    assert not results["monitoring"]["Structured logging in place"].passed
+    assert results["monitoring"]["Alert thresholds configured"].passed
+    assert results["evaluation"]["Latency within budget"].who == "check:passing"
+    status = gate.get_status()["evaluation"]
+    assert status["completed"] == 1 and status["automated"] == 1
+    assert status["failing"] == ["Beats the baseline policies"]
+    gate.run_checks("safety")
+    assert calls == [1]  # only the safety checks ran
+    with pytest.raises(UnknownItemError):
+        gate.run_checks("nonsense")
+
+
+def test_a_failing_check_overrides_a_manual_mark():
+    gate = ProductionChecklist()
+    item = ("safety", "Safety property holds with zero violations")
+    gate.mark_complete(*item, who="ana")
+    assert gate.is_complete(*item)
+    gate.register_check(*item, lambda: (False, "3 violations"))
+    assert gate.is_complete(*item)  # not run yet: the manual mark still stands
+    gate.run_checks()
+    assert not gate.is_complete(*item)
+    assert gate.get_status()["safety"]["failing"] == [item[1]]
+
+
+def test_score_is_the_minimum_over_categories_with_half_points_for_manual():
+    gate = ProductionChecklist()
+    for category, items in CHECKLIST.items():
+        for item in items:
+            if category == "monitoring" and item == items[0]:
+                gate.mark_complete(category, item, who="ana")
+            else:
+                gate.register_check(category, item, lambda: (True, "ok"))
+    gate.run_checks()
+    score = gate.score()
+    assert score["categories"]["monitoring"] == 4.5
+    assert score["categories"]["training"] == 5.0
+    assert score["final"] == 4.5
+    assert gate.is_ready_for_production()
+
+
+@settings(max_examples=50, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from(ALL_ITEMS), st.booleans()), max_size=40))
+def test_score_and_status_agree_for_any_evidence(marks):
+    gate = ProductionChecklist()
+    for (category, item), automated in marks:
+        if automated:
+            gate.register_check(category, item, lambda: (True, ""))
+        else:
+            gate.mark_complete(category, item, who="ana")
+    gate.run_checks()
+    status, score = gate.get_status(), gate.score()
+    for s in status.values():
+        assert s["completed"] == s["automated"] + s["manual"] <= s["total"]
+        assert s["score"] == s["automated"] + 0.5 * s["manual"]
+    assert score["final"] == min(s["score"] for s in status.values())
+    assert gate.is_ready_for_production() == all(s["completed"] == 5 for s in status.values())
+
+
+def test_print_checklist_shows_markers_and_score_beside_the_verdict(capsys):
+    gate = ProductionChecklist()
+    gate.mark_complete("training", CHECKLIST["training"][0], who="ana")
+    gate.register_check("training", CHECKLIST["training"][1], lambda: (False, "seed ignored"))
+    gate.run_checks()
+    gate.print_checklist()
+    out = capsys.readouterr().out
+    assert out == gate.report() + "\n"  # the lesson's method prints the report, nothing else
+    assert f"[M] {CHECKLIST['training'][0]}" in out
+    assert f"[!] {CHECKLIST['training'][1]}  <- seed ignored" in out
+    assert f"[ ] {CHECKLIST['training'][2]}" in out
+    assert "TRAINING  (1/5, score 0.5)" in out
+    assert "PRODUCTION READY: NO   ML Test Score: 0.0" in out
+
+
+def test_report_returns_text_without_printing(capsys):
+    gate = ProductionChecklist()
+    for category, item in ALL_ITEMS:
+        gate.register_check(category, item, lambda: (True, "ok"))
+    gate.run_checks()
+    text = gate.report()
+    assert capsys.readouterr().out == ""
+    assert text.count("\n  [A] ") == len(ALL_ITEMS) and "\n  [M] " not in text
+    verdict = "PRODUCTION READY: YES   ML Test Score: 5.0 (minimum over categories)"
+    assert text.splitlines()[-2] == verdict
+
+
+def test_markdown_report_lists_every_item_with_its_evidence():
+    gate = ProductionChecklist(clock=lambda: 0.0)
+    gate.mark_complete("deployment", "Documentation complete", who="ana", note="a|b")
+    report = gate.to_markdown()
+    assert report.startswith("# Production readiness report")
+    assert "**Verdict:** NOT ready" in report
+    row = ("| deployment | Documentation complete | done | manual | ana | 1970-01-01 00:00:00 "
+           "| a\\|b |")
+    assert row in report
+    assert report.count("| missing |") == len(ALL_ITEMS) - 1
+
+
+def test_save_and_load_keep_every_record_exactly(tmp_path):
+    gate = ProductionChecklist(clock=fake_clock(step=0.1))
+    gate.mark_complete("training", CHECKLIST["training"][0], who="ana", note="config v3")
+    gate.mark_complete("safety", CHECKLIST["safety"][1], who="ben")
+    gate.register_check("safety", CHECKLIST["safety"][1], lambda: (False, "fallback missing"))
+    gate.register_check("evaluation", CHECKLIST["evaluation"][4], lambda: (True, "p99 1.2 ms"))
+    gate.run_checks()
+    path = tmp_path / "gate.json"
+    gate.save(path)
+    loaded = ProductionChecklist.load(path)
+    assert loaded.to_dict() == gate.to_dict()
+    assert loaded.get_status() == gate.get_status() and loaded.score() == gate.score()
+    for key in ALL_ITEMS:
+        assert loaded.evidence(*key) == gate.evidence(*key)
+    assert loaded.checks == []  # code is not saved: checks are registered again
+
+
+def _saved(tmp_path):
+    gate = ProductionChecklist(clock=lambda: 5.0)
+    gate.mark_complete("training", CHECKLIST["training"][0], who="ana")
+    path = tmp_path / "gate.json"
+    gate.save(path)
+    return path, json.loads(path.read_text())
+
+
+@pytest.mark.parametrize(
+    "tamper, message",
+    [
+        (lambda d: d["manual"][0].update(item="made-up"), "unknown item"),
+        (lambda d: d["manual"][0].update(category="made-up"), "unknown category"),
+        (lambda d: d["manual"].append(dict(d["manual"][0])), "second manual record"),
+        (lambda d: d["manual"][0].update(passed=False), "passed must be"),
+        (lambda d: d["manual"][0].update(who=""), "who must be a non-empty string"),
+        (lambda d: d["manual"][0].update(who=5), "who must be a non-empty string"),
+        (lambda d: d["manual"][0].update(note=None), "note must be a string"),
+        (lambda d: d["manual"][0].update(kind="robot"), "kind must be one of"),
+        (lambda d: d["manual"][0].update(passed="yes"), "passed must be a boolean"),
+        (lambda d: d["manual"][0].update(when=True), "when must be"),
+        (lambda d: d["manual"].__setitem__(0, "a mark"), "must be an object"),
+        (lambda d: d.update(manual={}), "'manual' must be a list"),
+        (lambda d: d.update(extra=1), "unexpected fields"),
+        (lambda d: d["manual"][0].update(extra=1), "exactly the fields"),
+        (lambda d: d["manual"][0].update(when="yesterday"), "when must be"),
+        (lambda d: d["checklist"]["training"].pop(), "differ from this version"),
+        (lambda d: d.update(version=99), "unsupported checklist file version"),
+        (lambda d: d["automated"].append(dict(d["manual"][0])),
+         "'manual' record in the 'automated'"),
+        (lambda d: d.update(kind="model_registry"), "expected a 'production_checklist'"),
+    ],
+)
+def test_load_refuses_altered_or_unknown_evidence(tmp_path, tamper, message):
+    path, data = _saved(tmp_path)
+    tamper(data)
+    path.write_text(json.dumps(data))
+    with pytest.raises(InvalidValueError, match=message):
+        ProductionChecklist.load(path)
+
+
+def test_a_clock_returning_nan_records_nothing():
+    gate = ProductionChecklist(clock=lambda: float("nan"))
+    with pytest.raises(InvalidValueError, match="clock"):
+        gate.mark_complete("training", CHECKLIST["training"][0], who="ana")
+    assert gate.evidence("training", CHECKLIST["training"][0]) is None
+    gate.register_check("training", CHECKLIST["training"][1], lambda: (True, "ok"))
+    with pytest.raises(InvalidValueError, match="clock"):
+        gate.run_checks()
+    assert gate.evidence("training", CHECKLIST["training"][1]) is None
+
+
+def test_bad_clock_is_rejected():
+    with pytest.raises(InvalidTypeError, match="clock must be callable"):
+        ProductionChecklist(clock=5)
