@@ -26,16 +26,22 @@ class ShapedRewardWrapper(gym.Wrapper):
     """Apply a :class:`RewardShaper` inside an env.
 
     Components are read from the env's ``info`` after each step: ``components`` maps a component
-    name to an ``info`` key or to a function of ``info``. With ``potential``, the term
-    :func:`potential_shaping` of ``potential(observation)`` is added as the component
-    ``"potential"`` (weight 1). ``info`` gains ``raw_reward``, ``reward_components`` (the values)
-    and ``shaped_reward``.
+    name to an ``info`` key or to a function of ``info``; the shaper combines, normalises and
+    clips them with the raw reward. With ``potential``, the term :func:`potential_shaping` of
+    ``potential(observation)`` is added *after* normalising and clipping, in the units of the
+    output, so nothing ever clips it: a clipped potential term no longer telescopes and loses
+    its guarantee. ``info`` gains ``raw_reward``, ``reward_components`` (the values, the
+    potential term included) and ``shaped_reward``.
+
+    ``gamma`` must be the discount of the algorithm that trains on the env: the potential term
+    leaves optimal policies unchanged only with that discount. It has no default for that
+    reason, and a return-scaling shaper with another discount is refused.
 
     >>> from rl_best_practices.envs import MarketEnv
     >>> env = ShapedRewardWrapper(
     ...     MarketEnv({"episode_length": 3}), RewardShaper(),
     ...     components={"drawdown_penalty": lambda info: -info["drawdown"]},
-    ...     weights={"drawdown_penalty": 0.5})
+    ...     weights={"drawdown_penalty": 0.5}, gamma=0.95)
     >>> _ = env.reset(seed=0)
     >>> _, reward, _, _, info = env.step(2)
     >>> sorted(info["reward_components"]), reward == info["shaped_reward"]
@@ -51,19 +57,24 @@ class ShapedRewardWrapper(gym.Wrapper):
         clip_range: tuple[float, float] = (-10, 10),
         normalize: bool = True,
         potential: Callable[[Any], float] | None = None,
-        gamma: float = 0.99,
+        *,
+        gamma: float,
     ) -> None:
         super().__init__(env)
+        gamma = check_number("gamma", gamma, minimum=0, maximum=1)
         if "potential" in components:
             raise InvalidValueError("'potential' is reserved for the potential-based term")
+        if shaper.scale == "return" and shaper.gamma != gamma:
+            raise InvalidValueError(
+                f"the shaper scales returns with gamma={shaper.gamma} but the wrapper's gamma is "
+                f"{gamma}; use the training algorithm's discount for both"
+            )
         self.shaper = shaper
         self.readers = {
             name: (lambda info, key=source: info[key]) if isinstance(source, str) else source
             for name, source in components.items()
         }
         self.weights = dict(weights)
-        if potential is not None:
-            self.weights["potential"] = 1.0
         self.clip_range = clip_range
         self.normalize = normalize
         self.potential = potential
@@ -80,15 +91,16 @@ class ShapedRewardWrapper(gym.Wrapper):
     def step(self, action: Any):
         obs, reward, terminated, truncated, info = self.env.step(action)
         values = {name: float(read(info)) for name, read in self.readers.items()}
+        shaped = self.shaper.compute_shaped_reward(
+            reward, values, self.weights, self.clip_range, self.normalize, terminated=terminated
+        )
         if self.potential is not None:
             next_potential = check_number("potential(observation)", self.potential(obs))
             values["potential"] = potential_shaping(
                 self._last_potential, next_potential, self.gamma, terminated
             )
+            shaped += values["potential"]
             self._last_potential = next_potential
-        shaped = self.shaper.compute_shaped_reward(
-            reward, values, self.weights, self.clip_range, self.normalize, terminated=terminated
-        )
         info = {**info, "raw_reward": float(reward), "reward_components": values,
                 "shaped_reward": shaped}
         return obs, shaped, terminated, truncated, info

@@ -6,8 +6,13 @@ the names re-exported here:
 
 * :mod:`~rl_best_practices.rllib.runtime`: :func:`start_ray` (local and quiet, or the cluster named
   by ``RAY_ADDRESS``), :func:`stop_ray`, :func:`quiet_ray_logging`.
-* :mod:`~rl_best_practices.rllib.ppo`: :func:`ppo_config`, :func:`train`, :func:`save`,
-  :func:`restore`, :func:`greedy_actions`, :func:`greedy_policy`.
+* :mod:`~rl_best_practices.rllib.ppo`: :func:`ppo_config` (returns scaled by default, so the
+  critic learns), :func:`train`, :func:`tidy_result`, :func:`save`, :func:`restore`,
+  :func:`greedy_actions`, :func:`greedy_policy`.
+* :mod:`~rl_best_practices.rllib.reward_scaling`: :func:`training_env`, the return-scaled (and
+  optionally penalised) env an algorithm trains on.
+* :mod:`~rl_best_practices.rllib.tune`: :func:`train_seeds` and :func:`train_arms`, several seeds
+  (of several configs) as one Ray Tune grid, judged on held-out episodes (:class:`SeedRuns`).
 * :mod:`~rl_best_practices.rllib.callbacks`: RLlib callbacks that log reward components and drift
   checks with ``metrics_logger``.
 * :mod:`~rl_best_practices.rllib.experiments`: lesson 04's :class:`ExperimentConfig` built and
@@ -28,6 +33,10 @@ os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
 os.environ.setdefault("RAY_DEDUP_LOGS", "0")
 os.environ.setdefault("RAY_DISABLE_IMPORT_WARNING", "1")
 os.environ.setdefault("RAY_ACCEL_ENV_VAR_OVERRIDE_ON_ZERO", "0")
+# Tune: the classic (silent at verbose=0) console output, and no CSV/JSON/TensorBoard loggers;
+# train_arms returns what the lessons need.
+os.environ.setdefault("RAY_AIR_NEW_OUTPUT", "0")
+os.environ.setdefault("TUNE_DISABLE_AUTO_CALLBACK_LOGGERS", "1")
 
 from rl_best_practices.rllib.callbacks import DriftMetricsCallback, RewardComponentsCallback
 from rl_best_practices.rllib.experiments import (
@@ -43,13 +52,17 @@ from rl_best_practices.rllib.ppo import (
     ppo_config,
     restore,
     save,
+    tidy_result,
     train,
 )
+from rl_best_practices.rllib.reward_scaling import training_env
 from rl_best_practices.rllib.runtime import quiet_ray_logging, start_ray, stop_ray
+from rl_best_practices.rllib.tune import SeedRuns, train_arms, train_seeds
 
 __all__ = [
     "DriftMetricsCallback",
     "RewardComponentsCallback",
+    "SeedRuns",
     "bc_config",
     "build_config",
     "greedy_actions",
@@ -62,6 +75,10 @@ __all__ = [
     "save",
     "start_ray",
     "stop_ray",
+    "tidy_result",
     "train",
+    "train_arms",
+    "train_seeds",
+    "training_env",
     "training_names",
 ]

@@ -15,7 +15,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -24,8 +24,10 @@ from ray.rllib.algorithms.algorithm import Algorithm
 from ray.rllib.algorithms.ppo import PPOConfig
 
 from rl_best_practices.envs import MarketEnv
-from rl_best_practices.errors import InvalidValueError, MissingFileError
-from rl_best_practices.validation import check_int
+from rl_best_practices.errors import InvalidTypeError, InvalidValueError, MissingFileError
+from rl_best_practices.rllib.callbacks import RewardComponentsCallback
+from rl_best_practices.rllib.reward_scaling import training_env
+from rl_best_practices.validation import check_int, check_number
 
 __all__ = [
     "greedy_actions",
@@ -33,13 +35,14 @@ __all__ = [
     "ppo_config",
     "restore",
     "save",
+    "tidy_result",
     "train",
 ]
 
 
 def ppo_config(
-    env: type | str = MarketEnv,
-    env_config: dict[str, Any] | None = None,
+    env: type | Callable[[Mapping[str, Any]], Any] | str = MarketEnv,
+    env_config: Mapping[str, Any] | None = None,
     *,
     seed: int = 0,
     train_batch_size: int = 2000,
@@ -47,13 +50,25 @@ def ppo_config(
     num_epochs: int = 6,
     lr: float = 3e-4,
     gamma: float = 0.95,
+    hidden: Sequence[int] = (64, 64),
+    scale_returns: bool = True,
+    reward_weights: Mapping[str, float] | None = None,
+    reward_components: Mapping[str, Any] | None = None,
+    num_envs: int = 1,
     num_env_runners: int = 0,
-    callbacks: type | None = None,
+    callbacks: type | Sequence[type] | None = None,
 ) -> PPOConfig:
     """A small, seeded PPO config on the new API stack, sized for a 2-core machine.
 
-    ``num_env_runners=0`` samples in the driver process, which keeps a run reproducible:
-    the same seed gives the same per-iteration returns on a CPU.
+    ``scale_returns`` (on by default) trains on return-scaled rewards with the same ``gamma``
+    (:func:`~rl_best_practices.rllib.reward_scaling.training_env`): on the market env's raw P&L,
+    PPO's clipped value loss otherwise learns almost nothing. ``reward_weights`` adds weighted
+    components to the reward (penalties have negative weights), read from ``info`` by name or by
+    the functions of ``reward_components``. Either needs ``env`` as a
+    class or a creator function, and adds
+    :class:`~rl_best_practices.rllib.RewardComponentsCallback`, so the raw P&L per episode is
+    reported too. ``num_envs`` vectorises sampling; ``num_env_runners=0`` samples in the driver,
+    which keeps a run reproducible: the same seed gives the same per-iteration returns on a CPU.
     """
     seed = check_int("seed", seed, minimum=0)
     train_batch_size = check_int("train_batch_size", train_batch_size, minimum=1)
@@ -63,31 +78,62 @@ def ppo_config(
             f"minibatch_size ({minibatch_size}) must not exceed "
             f"train_batch_size ({train_batch_size})"
         )
+    hidden = [check_int("each hidden layer size", h, minimum=1) for h in hidden]
+    callbacks = list(callbacks) if isinstance(callbacks, Sequence) else [callbacks]
+    callbacks = [c for c in callbacks if c is not None]
+    if scale_returns or reward_weights:
+        if isinstance(env, str):
+            raise InvalidTypeError(
+                f"env {env!r} is a registered name; to scale returns or add reward weights, pass "
+                "the env class or its creator function (or scale_returns=False)"
+            )
+        env = training_env(
+            env, gamma=gamma, scale_returns=scale_returns, reward_weights=reward_weights,
+            reward_components=reward_components,
+        )
+        callbacks.insert(0, RewardComponentsCallback)
     config = (
         PPOConfig()
         .environment(env, env_config=dict(env_config or {}))
-        .env_runners(num_env_runners=num_env_runners)
+        .env_runners(
+            num_env_runners=check_int("num_env_runners", num_env_runners, minimum=0),
+            num_envs_per_env_runner=check_int("num_envs", num_envs, minimum=1),
+        )
         .training(
-            lr=lr,
-            gamma=gamma,
+            lr=check_number("lr", lr, minimum=0, low_open=True),
+            gamma=check_number("gamma", gamma, minimum=0, maximum=1),
             train_batch_size_per_learner=train_batch_size,
             minibatch_size=minibatch_size,
-            num_epochs=num_epochs,
+            num_epochs=check_int("num_epochs", num_epochs, minimum=1),
         )
+        .rl_module(model_config={"fcnet_hiddens": hidden})
         .debugging(seed=seed, log_level="ERROR")
         .reporting(metrics_num_episodes_for_smoothing=10)
     )
-    if callbacks is not None:
-        config.callbacks(callbacks)
+    if callbacks:
+        config.callbacks(callbacks if len(callbacks) > 1 else callbacks[0])
     return config
 
 
-def _tidy(result: dict[str, Any], iteration: int) -> dict[str, Any]:
+def tidy_result(result: Mapping[str, Any], iteration: int) -> dict[str, Any]:
+    """The few numbers of an RLlib training result that the lessons read.
+
+    ``episode_return_mean`` is the training reward (scaled when returns are scaled);
+    ``raw_return_mean`` the raw reward per episode (as logged by
+    :class:`~rl_best_practices.rllib.RewardComponentsCallback` when the reward is shaped, else
+    the training return itself); ``vf_explained_var`` how much of
+    the return's variance the critic explains (near 0: the critic learns nothing).
+    """
     runners = result.get("env_runners", {})
+    learner = result.get("learners", {}).get("default_policy", {})
     return {
         "iteration": iteration,
         "episode_return_mean": float(runners.get("episode_return_mean", np.nan)),
+        "raw_return_mean": float(
+            runners.get("reward_components/raw_reward", runners.get("episode_return_mean", np.nan))
+        ),
         "episode_len_mean": float(runners.get("episode_len_mean", np.nan)),
+        "vf_explained_var": float(learner.get("vf_explained_var", np.nan)),
         "env_steps": int(result.get("num_env_steps_sampled_lifetime", 0)),
         "seconds": float(result.get("time_this_iter_s", np.nan)),
     }
@@ -100,15 +146,14 @@ def train(
 ) -> list[dict[str, Any]]:
     """Train ``iterations`` times; return one tidy dict per iteration.
 
-    Each dict holds ``iteration``, ``episode_return_mean``, ``episode_len_mean``, ``env_steps``
-    and ``seconds``. ``on_iteration(tidy, raw_result)`` is called after each iteration, for
-    example to append to a metrics file.
+    Each dict is :func:`tidy_result` of one iteration. ``on_iteration(tidy, raw_result)`` is
+    called after each iteration, for example to append to a metrics file.
     """
     iterations = check_int("iterations", iterations, minimum=1)
     history = []
     for _ in range(iterations):
         result = algo.train()
-        tidy = _tidy(result, int(result.get("training_iteration", len(history) + 1)))
+        tidy = tidy_result(result, int(result.get("training_iteration", len(history) + 1)))
         history.append(tidy)
         if on_iteration is not None:
             on_iteration(tidy, result)

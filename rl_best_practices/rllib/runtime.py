@@ -15,10 +15,13 @@ import warnings
 from typing import Any
 
 import ray
+import torch
 
 from rl_best_practices.validation import check_int
 
 __all__ = ["quiet_ray_logging", "start_ray", "stop_ray"]
+
+DRIVER_TORCH_THREADS = 1
 
 RAY_LOGGERS = ("ray", "ray.rllib", "ray.tune", "ray.train", "ray.data")
 
@@ -39,12 +42,15 @@ def start_ray(num_cpus: int = 2) -> dict[str, Any]:
 
     With ``RAY_ADDRESS`` set, connects to that cluster and ``num_cpus`` is ignored (the
     cluster has its own); otherwise starts a private local instance bound to loopback.
-    Calling it again while Ray runs does nothing.
+    Calling it again while Ray runs does nothing. The driver's torch uses one thread
+    (``DRIVER_TORCH_THREADS``) unless ``OMP_NUM_THREADS`` says otherwise: the driver samples
+    and learns while Tune trials use the other cores, and more threads only compete for them.
 
     Returns:
         ``{"mode": "local" | "cluster", "num_cpus": <CPUs Ray reports>}``.
     """
     num_cpus = check_int("num_cpus", num_cpus, minimum=1)
+    torch.set_num_threads(int(os.environ.get("OMP_NUM_THREADS", DRIVER_TORCH_THREADS)))
     quiet_ray_logging()
     address = os.environ.get("RAY_ADDRESS")
     if not ray.is_initialized():

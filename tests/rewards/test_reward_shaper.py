@@ -12,7 +12,7 @@ from scipy.stats import spearmanr
 
 from rl_best_practices import RewardShaper as ExportedShaper
 from rl_best_practices.envs import MarketEnv
-from rl_best_practices.errors import InvalidTypeError
+from rl_best_practices.errors import InvalidTypeError, InvalidValueError
 from rl_best_practices.rewards import (
     MissingWeightError,
     RewardShaper,
@@ -163,7 +163,7 @@ def test_return_scaling_matches_gymnasium_normalize_reward(config):
     here)."""
     gamma = 0.95
     ours = ShapedRewardWrapper(MarketEnv(config), RewardShaper(scale="return", gamma=gamma),
-                               components={}, weights={}, clip_range=(-1e9, 1e9))
+                               components={}, weights={}, clip_range=(-1e9, 1e9), gamma=gamma)
     theirs = NormalizeReward(MarketEnv(config), gamma=gamma, epsilon=1e-8)
     rng = np.random.default_rng(3)
     ours.reset(seed=7)
@@ -237,9 +237,9 @@ def test_wrapper_reads_components_from_info_and_writes_them_back():
         comps = info["reward_components"]
         assert comps["cost"] == info["transaction_cost"]
         assert comps["potential"] == pytest.approx(0.9 * 10.0 * float(obs[1]) - previous)
-        expected = (info["raw_reward"] - comps["cost"] + 0.1 * comps["drawdown_penalty"]
-                    + comps["potential"])
-        assert reward == info["shaped_reward"] == pytest.approx(np.clip(expected, -10, 10))
+        base = info["raw_reward"] - comps["cost"] + 0.1 * comps["drawdown_penalty"]
+        expected = np.clip(base, -10, 10) + comps["potential"]  # the potential is never clipped
+        assert reward == info["shaped_reward"] == pytest.approx(expected)
         assert info["raw_reward"] == info["pnl"]
         previous = 10.0 * float(obs[1])
 
@@ -248,7 +248,7 @@ def test_wrapper_is_a_valid_gymnasium_env():
     from gymnasium.utils.env_checker import check_env
 
     env = ShapedRewardWrapper(MarketEnv(), RewardShaper(), components={"dd": "drawdown"},
-                              weights={"dd": -0.01})
+                              weights={"dd": -0.01}, gamma=0.95)
     check_env(env.unwrapped, skip_render_check=True)
     obs, _ = env.reset(seed=1)
     assert env.observation_space.contains(obs)
@@ -282,3 +282,33 @@ def test_components_must_be_a_mapping():
     with pytest.raises(InvalidTypeError, match="components must be a mapping"):
         RewardShaper().compute_shaped_reward(1.0, [("a", 1.0)], {})
 
+
+def test_wrapper_refuses_a_return_scaler_with_another_discount():
+    with pytest.raises(InvalidValueError, match="gamma=0.99 but the wrapper's gamma is 0.95"):
+        ShapedRewardWrapper(MarketEnv(), RewardShaper(scale="return", gamma=0.99),
+                            components={}, weights={}, gamma=0.95)
+
+
+def test_wrapper_needs_the_discount_explicitly():
+    with pytest.raises(TypeError, match="gamma"):
+        ShapedRewardWrapper(MarketEnv(), RewardShaper(), components={}, weights={})
+
+
+def test_potential_term_telescopes_even_when_the_base_reward_is_clipped():
+    """With γ = 1 the rewards minus the clipped base sum to Φ(s_T) − Φ(s_0) exactly, however
+    hard the base reward is clipped: the potential term is added after clipping."""
+    def phi(obs):
+        return 1000.0 * float(obs[1])  # large: it would hit any clip bound
+
+    env = ShapedRewardWrapper(MarketEnv({"episode_length": 30}), RewardShaper(), components={},
+                              weights={}, clip_range=(-0.1, 0.1), potential=phi, gamma=1.0)
+    obs, _ = env.reset(seed=4)
+    first, total, largest, rng = phi(obs), 0.0, 0.0, np.random.default_rng(0)
+    for _ in range(29):
+        obs, reward, _, _, info = env.step(int(rng.integers(3)))
+        base = reward - info["reward_components"]["potential"]
+        assert abs(base) <= 0.1 + 1e-9
+        total += reward - base
+        largest = max(largest, abs(reward))
+    assert total == pytest.approx(phi(obs) - first)
+    assert largest > 1.0  # the potential term itself went unclipped

@@ -52,6 +52,24 @@ def test_bad_config_arguments_raise(kwargs, message):
         rllib.ppo_config(**kwargs)
 
 
+def test_scaling_or_weights_need_an_env_class_or_creator():
+    with pytest.raises(TypeError, match="registered name"):
+        rllib.ppo_config("rl_best_practices/Market-v0")
+    assert rllib.ppo_config("CartPole-v1", scale_returns=False).env == "CartPole-v1"
+    with pytest.raises(ValueError, match=r"reward components \['loss'\] have no weight"):
+        rllib.ppo_config(reward_components={"loss": lambda info: -info["pnl"]})
+
+
+def test_scaled_config_trains_on_the_wrapped_env_with_the_algorithms_discount():
+    cfg = rllib.ppo_config(gamma=0.9, reward_weights={"drawdown": -0.1}, callbacks=[])
+    assert isinstance(cfg.env, str) and cfg.env.startswith("rl_best_practices.envs.MarketEnv@")
+    assert cfg.callbacks_class is rllib.RewardComponentsCallback
+    env = rllib.training_env(MarketEnv, gamma=0.9, reward_weights={"drawdown": -0.1})
+    assert env == cfg.env  # the same settings register the same name
+    both = rllib.ppo_config(callbacks=rllib.DriftMetricsCallback).callbacks_class
+    assert both == [rllib.RewardComponentsCallback, rllib.DriftMetricsCallback]
+
+
 def test_bad_arguments_raise():
     with pytest.raises(ValueError, match="num_cpus"):
         rllib.start_ray(num_cpus=0)
@@ -65,8 +83,8 @@ def test_train_returns_tidy_metrics_per_iteration(trained):
     _, history = trained
     assert [h["iteration"] for h in history] == [1, 2]
     assert [h["env_steps"] for h in history] == [200, 400]
-    assert set(history[0]) == {"iteration", "episode_return_mean", "episode_len_mean",
-                               "env_steps", "seconds"}
+    assert set(history[0]) == {"iteration", "episode_return_mean", "raw_return_mean",
+                               "episode_len_mean", "vf_explained_var", "env_steps", "seconds"}
     assert history[1]["episode_len_mean"] == 50.0
 
 
