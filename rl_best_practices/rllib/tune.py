@@ -162,6 +162,7 @@ def train_arms(
             run_config=tune.RunConfig(
                 storage_path=storage, verbose=0, stop={"training_iteration": iterations},
                 log_to_file=False,
+                progress_reporter=tune.CLIReporter(),  # silent at verbose=0, also in Jupyter
                 # the held-out results are the product; a trial needs no checkpoint of its own
                 checkpoint_config=tune.CheckpointConfig(checkpoint_at_end=False),
             ),
