@@ -1,7 +1,6 @@
 """DriftMetricsCallback with ShiftMonitor in an RLlib run (needs Ray; trains one iteration)."""
 
 import numpy as np
-from ray.tune.registry import register_env
 
 from rl_best_practices import rllib
 from rl_best_practices.drift import DistributionShiftDetector, ShiftMonitor
@@ -17,9 +16,8 @@ def monitored_market(config):
 
 def test_drift_callback_logs_checks_from_an_rllib_run():
     """ShiftMonitor inside RLlib's env runner; DriftMetricsCallback logs with metrics_logger."""
-    register_env("monitored_market_test", monitored_market)
     rllib.start_ray(num_cpus=2)
-    algo = rllib.ppo_config("monitored_market_test", {"episode_length": 50}, train_batch_size=400,
+    algo = rllib.ppo_config(monitored_market, {"episode_length": 50}, train_batch_size=400,
                             minibatch_size=200, num_epochs=1,
                             callbacks=DriftMetricsCallback).build_algo()
     try:
