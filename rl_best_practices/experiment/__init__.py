@@ -5,7 +5,8 @@ The parts, each read in one sitting:
 * :mod:`~rl_best_practices.experiment.config`: :class:`ExperimentConfig`, the lesson's config
   corrected (validated, frozen, hashed with :func:`config_hash`, saved atomically, loaded
   strictly, turned into a seeded RLlib config on current API names; the lesson's outdated RLlib
-  names in :data:`OUTDATED_NAMES` are translated with an :class:`OutdatedNameWarning`).
+  names in :data:`OUTDATED_NAMES` are translated with an :class:`OutdatedNameWarning`, while
+  ``train_batch_size`` stays RLlib's total batch over learners).
 * :mod:`~rl_best_practices.experiment.provenance`: :func:`lineage` (git commit and dirty flag,
   package versions, platform) and :func:`seed_everything` (Python, NumPy, torch).
 * :mod:`~rl_best_practices.experiment.tracking`: :class:`Run` writes a run directory
@@ -14,8 +15,10 @@ The parts, each read in one sitting:
   config edited after it was recorded.
 
 Elsewhere: training runs from a config lives with the rest of the Ray code
-(:func:`rl_best_practices.rllib.run_experiment`, :func:`rl_best_practices.rllib.run_seeds`), and
-statistics across seeds in :mod:`rl_best_practices.evaluation`. The errors
+(:func:`rl_best_practices.rllib.run_experiment`, :func:`rl_best_practices.rllib.run_seeds`; a PPO
+config's checkpoints resume exactly, see :func:`rl_best_practices.rllib.resume.resumable`),
+many seeds as a Tune grid in :func:`rl_best_practices.rllib.train_seeds`, and statistics across
+seeds in :mod:`rl_best_practices.evaluation`. The errors
 (:class:`ConfigError`, :class:`ConfigTypeError`, :class:`ConfigMismatchError`) are those of
 :mod:`rl_best_practices.errors`, importable here too. Importing this package does not import Ray.
 

@@ -54,9 +54,10 @@ SCHEMA_VERSION = 1
 CONFIG_KIND = "experiment_config"
 ALGORITHMS = ("PPO", "DQN")
 FRAMEWORKS = ("torch",)
+# RLlib's renamed training settings. ``train_batch_size`` is not one of them: it is still RLlib's
+# total batch over all learners (``train_batch_size_per_learner`` times the number of learners).
 OUTDATED_NAMES = {
     "num_sgd_iter": "num_epochs",
-    "train_batch_size": "train_batch_size_per_learner",
     "sgd_minibatch_size": "minibatch_size",
 }
 # Keys owned by a field of ExperimentConfig: setting them inside algorithm_config is refused.
@@ -73,6 +74,7 @@ KNOWN_RANGES = {
     "gamma": ("number", 0.0, 1.0),
     "clip_param": ("number", 0.0, None),
     "entropy_coeff": ("number", 0.0, None),
+    "train_batch_size": ("integer", 1, None),
     "train_batch_size_per_learner": ("integer", 1, None),
     "minibatch_size": ("integer", 1, None),
     "num_epochs": ("integer", 1, None),
@@ -163,6 +165,12 @@ def _check_algorithm_config(algorithm: str, algorithm_config: dict[str, Any]) ->
                 f"algorithm_config key {key!r} is not a training setting of RLlib's "
                 f"{algorithm}Config{hint} (allowed: the arguments of {algorithm}Config.training())"
             )
+    if {"train_batch_size", "train_batch_size_per_learner"} <= set(algorithm_config):
+        raise ConfigError(
+            "algorithm_config sets both 'train_batch_size' (the total over all learners) and "
+            "'train_batch_size_per_learner'; RLlib would use the per-learner one and ignore the "
+            "total: keep one"
+        )
     for key, (kind, low, high) in KNOWN_RANGES.items():
         if key in algorithm_config:
             check = check_int if kind == "integer" else check_number
@@ -227,11 +235,12 @@ class ExperimentConfig:
 
     Frozen: change a field with ``dataclasses.replace(cfg, seed=1)``, which validates again.
     ``algorithm_config`` holds arguments of RLlib's ``<algorithm>Config.training()`` under their
-    current names; the outdated ``num_sgd_iter``, ``train_batch_size`` and
-    ``sgd_minibatch_size`` are translated (to ``num_epochs``, ``train_batch_size_per_learner``,
-    ``minibatch_size``) with an :class:`~rl_best_practices.errors.OutdatedNameWarning`. PPO
-    starts from the course's small defaults (:func:`rl_best_practices.rllib.ppo_config`), DQN
-    from RLlib's.
+    current names; the outdated ``num_sgd_iter`` and ``sgd_minibatch_size`` are translated (to
+    ``num_epochs``, ``minibatch_size``) with an
+    :class:`~rl_best_practices.errors.OutdatedNameWarning`. ``train_batch_size`` stays what it
+    is in RLlib, the total batch over all learners (not ``train_batch_size_per_learner``, which
+    is multiplied by the number of learners); setting both is refused. PPO starts from the
+    course's small defaults (:func:`rl_best_practices.rllib.ppo_config`), DQN from RLlib's.
 
     Raises :class:`~rl_best_practices.errors.ConfigError` (a ``ValueError``) naming the field and
     what is allowed, or :class:`~rl_best_practices.errors.ConfigTypeError` (also a ``TypeError``)
@@ -348,7 +357,9 @@ class ExperimentConfig:
 
         Built by :func:`rl_best_practices.rllib.build_config`: ``debugging(seed=...)`` seeds
         RLlib's RNGs and the env, and ``num_env_runners=0`` samples in the driver process, so the
-        same config and seed give the same per-iteration returns on a CPU. Call ``.build_algo()``
+        same config and seed give the same per-iteration returns on a CPU; a PPO config is also
+        :func:`~rl_best_practices.rllib.resume.resumable`, so training restored from a
+        checkpoint continues exactly as the uninterrupted run. Call ``.build_algo()``
         on it, or use :meth:`build_algo`, which also calls :func:`seed_everything`.
 
         >>> cfg = ExperimentConfig(env_name="CartPole-v1", algorithm_config={"lr": 1e-3}, seed=7)

@@ -186,7 +186,12 @@ class Run:
         self._last_iteration = iteration
 
     def checkpoint(self, algo: Any, iteration: int) -> Path:
-        """Save ``algo`` to ``checkpoints/iteration_NNNN`` with ``rllib.save``; return the path."""
+        """Save ``algo`` to ``checkpoints/iteration_NNNN`` with ``rllib.save``; return the path.
+
+        For a PPO algorithm built from an :class:`ExperimentConfig`, training restored from it
+        with ``rllib.restore`` continues exactly as this run did (see
+        :func:`rl_best_practices.rllib.resume.resumable`).
+        """
         from rl_best_practices import rllib
 
         iteration = check_int("iteration", iteration, minimum=0)

@@ -17,6 +17,8 @@ the names re-exported here:
   checks with ``metrics_logger``.
 * :mod:`~rl_best_practices.rllib.experiments`: lesson 04's :class:`ExperimentConfig` built and
   run on RLlib (:func:`build_config`, :func:`run_experiment`, :func:`run_seeds`).
+* :mod:`~rl_best_practices.rllib.resume`: :func:`resumable`, checkpoints that continue training
+  exactly as an uninterrupted run.
 * :mod:`~rl_best_practices.rllib.offline`: :func:`bc_config`, behaviour cloning from recorded
   Parquet episodes (lesson 05).
 
@@ -55,12 +57,15 @@ from rl_best_practices.rllib.ppo import (
     tidy_result,
     train,
 )
+from rl_best_practices.rllib.resume import ResumableEnvRunner, ResumablePPOLearner, resumable
 from rl_best_practices.rllib.reward_scaling import training_env
 from rl_best_practices.rllib.runtime import quiet_ray_logging, start_ray, stop_ray
 from rl_best_practices.rllib.tune import SeedRuns, train_arms, train_seeds
 
 __all__ = [
     "DriftMetricsCallback",
+    "ResumableEnvRunner",
+    "ResumablePPOLearner",
     "RewardComponentsCallback",
     "SeedRuns",
     "bc_config",
@@ -70,6 +75,7 @@ __all__ = [
     "ppo_config",
     "quiet_ray_logging",
     "restore",
+    "resumable",
     "run_experiment",
     "run_seeds",
     "save",

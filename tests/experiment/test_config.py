@@ -8,6 +8,7 @@ import warnings
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from ray.tune.registry import ENV_CREATOR, _global_registry
 
 from rl_best_practices import ENV_ID, errors, experiment
 from rl_best_practices import ExperimentConfig as ExportedConfig
@@ -19,6 +20,7 @@ from rl_best_practices.experiment import (
     OutdatedNameWarning,
     config_hash,
 )
+from rl_best_practices.rewards import ShapedRewardWrapper
 from rl_best_practices.storage import json_sha256
 
 # RLlib re-registers its env wrapper for every algorithm it builds; Gymnasium warns each time.
@@ -57,20 +59,52 @@ def test_the_lessons_config_is_kept_field_for_field():
 
 
 def test_outdated_rllib_names_are_translated_with_a_warning():
-    outdated = {"num_sgd_iter": 3, "train_batch_size": 400, "sgd_minibatch_size": 100}
+    outdated = {"num_sgd_iter": 3, "sgd_minibatch_size": 100}
     with pytest.warns(OutdatedNameWarning) as caught:
-        cfg = make(algorithm_config={"lr": 1e-3, **outdated})
+        cfg = make(algorithm_config={"lr": 1e-3, "train_batch_size": 400, **outdated})
     assert cfg.algorithm_config == {
-        "lr": 1e-3, "num_epochs": 3, "train_batch_size_per_learner": 400, "minibatch_size": 100,
+        "lr": 1e-3, "num_epochs": 3, "train_batch_size": 400, "minibatch_size": 100,
     }
+    assert len(caught) == 2  # train_batch_size is a current name: no warning for it
     messages = " ".join(str(w.message) for w in caught)
     for old, new in [("num_sgd_iter", "num_epochs"), ("sgd_minibatch_size", "minibatch_size")]:
         assert old in messages and new in messages
     assert all(w.filename == __file__ for w in caught)  # points at the caller's line
     assert issubclass(OutdatedNameWarning, FutureWarning)  # shown to end users by default
     rllib_config = cfg.to_rllib()
-    assert (rllib_config.num_epochs, rllib_config.train_batch_size_per_learner,
+    assert (rllib_config.num_epochs, rllib_config.total_train_batch_size,
             rllib_config.minibatch_size) == (3, 400, 100)
+
+
+def test_the_lessons_own_algorithm_config_keeps_its_meaning():
+    """The lesson's PPO settings, unchanged: only num_sgd_iter is outdated."""
+    lesson = {"lr": 3e-4, "gamma": 0.99, "train_batch_size": 4000, "num_sgd_iter": 10,
+              "clip_param": 0.2}
+    with pytest.warns(OutdatedNameWarning, match="'num_sgd_iter' was translated to 'num_epochs'"):
+        cfg = make(algorithm_config=lesson)
+    assert cfg.algorithm_config == {"lr": 3e-4, "gamma": 0.99, "train_batch_size": 4000,
+                                    "num_epochs": 10, "clip_param": 0.2}
+    config = cfg.to_rllib()
+    assert (config.lr, config.gamma, config.num_epochs, config.clip_param) == (3e-4, 0.99, 10, 0.2)
+    assert config.total_train_batch_size == 4000
+
+
+@pytest.mark.parametrize("learners", [2, 4])
+def test_train_batch_size_stays_the_total_batch_over_all_learners(learners):
+    """RLlib reads train_batch_size as the total and train_batch_size_per_learner as each
+    learner's share; translating one into the other multiplied the batch by the learners."""
+    config = make(algorithm_config={"train_batch_size": 4000}).to_rllib()
+    assert (config.total_train_batch_size, config.train_batch_size_per_learner) == (4000, 4000)
+    config.learners(num_learners=learners)
+    assert config.total_train_batch_size == 4000
+    assert config.train_batch_size_per_learner == 4000 // learners
+    per_learner = make(algorithm_config={"train_batch_size_per_learner": 1000}).to_rllib()
+    assert per_learner.learners(num_learners=learners).total_train_batch_size == 1000 * learners
+
+
+def test_the_total_and_the_per_learner_batch_together_are_refused():
+    with pytest.raises(ConfigError, match="both 'train_batch_size'.*per_learner.*keep one"):
+        make(algorithm_config={"train_batch_size": 400, "train_batch_size_per_learner": 400})
 
 
 def test_a_translated_config_warns_once_and_survives_replace_and_reload(tmp_path):
@@ -288,7 +322,9 @@ def test_to_rllib_is_seeded_samples_in_the_driver_and_uses_current_names():
     rllib_config = make(seed=5, algorithm_config={"num_epochs": 2, "clip_param": 0.1}).to_rllib()
     assert rllib_config.seed == 5 and rllib_config.num_env_runners == 0
     assert rllib_config.num_epochs == 2 and rllib_config.clip_param == 0.1
-    assert rllib_config.env == "CartPole-v1"
+    # CartPole-v1 registered for RLlib with return scaling (a registered id cannot be scaled)
+    env = _global_registry.get(ENV_CREATOR, rllib_config.env)({})
+    assert env.unwrapped.spec.id == "CartPole-v1" and isinstance(env, ShapedRewardWrapper)
     assert rllib_config.enable_rl_module_and_learner
     dqn = make(algorithm="DQN", algorithm_config={"lr": 1e-3}).to_rllib()
     assert type(dqn).__name__ == "DQNConfig" and dqn.seed == 42 and dqn.num_env_runners == 0

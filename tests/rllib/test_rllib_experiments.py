@@ -8,11 +8,14 @@ import dataclasses
 
 import numpy as np
 import pytest
+from ray.tune.registry import ENV_CREATOR, _global_registry
 
 from rl_best_practices import ENV_ID, errors, experiment, rllib
 from rl_best_practices.envs import MarketEnv
 from rl_best_practices.experiment import ExperimentConfig, Run, compare_runs, list_runs, load_run
+from rl_best_practices.rewards import ShapedRewardWrapper
 from rl_best_practices.rllib import build_config, run_experiment, run_seeds, training_names
+from rl_best_practices.rllib.resume import ResumableEnvRunner, ResumablePPOLearner
 
 # RLlib re-registers its env wrapper for every algorithm it builds; Gymnasium warns each time.
 pytestmark = pytest.mark.filterwarnings("ignore:.*Overriding environment rllib-single-agent-env")
@@ -41,10 +44,27 @@ def test_training_names_are_the_arguments_of_training_through_the_base_classes()
 def test_build_config_passes_the_market_env_as_its_class_and_keeps_ppo_defaults():
     config = build_config("PPO", ENV_ID, {"episode_length": 50}, seed=2,
                           training={"num_epochs": 1, "clip_param": 0.1})
-    assert config.env is MarketEnv and config.env_config == {"episode_length": 50}
+    env = _global_registry.get(ENV_CREATOR, config.env)(config.env_config)  # return-scaled
+    assert isinstance(env.unwrapped, MarketEnv) and config.env_config == {"episode_length": 50}
     assert (config.seed, config.num_epochs, config.clip_param) == (2, 1, 0.1)
     assert config.train_batch_size_per_learner == rllib.ppo_config().train_batch_size_per_learner
     assert config.num_env_runners == 0
+
+
+@pytest.mark.parametrize("algorithm", ["PPO", "DQN"])
+def test_build_config_keeps_train_batch_size_as_the_total_over_learners(algorithm):
+    config = build_config(algorithm, ENV_ID, seed=1, training={"train_batch_size": 600})
+    assert config.total_train_batch_size == 600
+    config.learners(num_learners=3)
+    assert (config.total_train_batch_size, config.train_batch_size_per_learner) == (600, 200)
+
+
+def test_build_config_makes_ppo_resumable_and_gives_registered_ids_return_scaling():
+    config = build_config("PPO", "CartPole-v1", seed=0)
+    assert config.env_runner_cls is ResumableEnvRunner
+    assert config.learner_class is ResumablePPOLearner
+    env = _global_registry.get(ENV_CREATOR, config.env)({})  # a registered id, return-scaled
+    assert env.unwrapped.spec.id == "CartPole-v1" and isinstance(env, ShapedRewardWrapper)
 
 
 @pytest.mark.parametrize(
@@ -53,6 +73,8 @@ def test_build_config_passes_the_market_env_as_its_class_and_keeps_ppo_defaults(
         (("A2C",), {}, errors.InvalidValueError, "algorithm must be one of 'PPO', 'DQN'"),
         (("PPO",), {"seed": -1}, errors.InvalidValueError, "seed must be an integer in"),
         (("PPO",), {"seed": True}, errors.InvalidTypeError, "seed must be an integer"),
+        (("PPO",), {"training": {"train_batch_size": 400, "train_batch_size_per_learner": 400}},
+         errors.InvalidValueError, "both train_batch_size.*set one"),
     ],
 )
 def test_build_config_refuses_bad_arguments(args, kwargs, error, message):
@@ -124,6 +146,8 @@ def test_list_and_compare_runs(runs):
 
 
 def test_a_checkpoint_restores_identical_greedy_actions(runs):
+    """The weak check (actions on a batch); tests/experiment/test_reproducibility.py compares
+    weights and optimizer state, and training continued from the checkpoint."""
     _, first, algo, _, _, _ = runs
     observations = np.random.default_rng(0).normal(size=(64, 5)).astype(np.float32)
     restored = rllib.restore(first.checkpoints[-1])
