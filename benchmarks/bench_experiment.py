@@ -58,7 +58,7 @@ def run() -> list[Row]:
         Row(
             figure="run directory at start (config, lineage with git commit and dirty flag)",
             value=f"{create_s * 1e3:.0f} ms ({create_ratio:.1%} of the build)",
-            baseline=f"building the PPO algorithm {build_s:.1f} s",
+            baseline=f"building the PPO algorithm {build_s:.2f} s",
             ratio=create_ratio,
             target="≤ 5% of the build",
             met=create_ratio <= 0.05,
