@@ -18,14 +18,8 @@ The parts, each read on its own:
 :class:`NoSafeActionError` is defined in :mod:`rl_best_practices.errors` with the package's other
 exceptions and importable from here.
 
->>> layer = SafetyLayer(
-...     action_bounds=(-10, 10),
-...     constraint_functions=[position_limit(100)],
-...     fallback_policy=lambda state: 0.0,
-... )
->>> layer.filter_action(10.0, {"position": 95})   # the nearest safe trade, not the fallback's 0
-5.0
->>> layer.decide(12.0, {"position": 0}).outcome
+>>> layer = SafetyLayer(action_bounds=(-10, 10), constraint_functions=[position_limit(100)])
+>>> layer.decide(12.0, {"position": 0}).outcome   # out of bounds: clipped, then checked again
 'clipped'
 """
 
