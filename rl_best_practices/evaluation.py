@@ -10,6 +10,10 @@ so a conclusion needs several seeds and an interval that says how sure it is.
 * :func:`compare_seeds`: candidate minus baseline, with Welch's interval and p-value (unequal
   variances, unequal numbers of seeds). A test checks that the p-value is calibrated under the
   null, so "p < 0.05" is wrong 5% of the time when nothing differs.
+* :func:`non_inferiority`: a candidate against the policy in production on the same seeds or
+  days (paired), with one-sided Student-t bounds: shown non-inferior when the lower bound of
+  ``candidate - incumbent`` is above ``-margin`` (``margin=0``: shown better). Wrongly "shown"
+  at most ``1 - confidence`` of the time (a test simulates it).
 * :func:`interquartile_mean` and :func:`iqm_interval`: the aggregate score of Agarwal et al.
   (2021), "Deep RL at the edge of the statistical precipice", with their stratified bootstrap.
 * :func:`learning_curve_figure`: mean learning curves with a :func:`seed_interval` band.
@@ -29,14 +33,22 @@ import numpy as np
 from scipy import stats
 
 from rl_best_practices.errors import InvalidValueError
-from rl_best_practices.validation import check_array, check_int, check_probability, check_rows
+from rl_best_practices.validation import (
+    check_array,
+    check_int,
+    check_number,
+    check_probability,
+    check_rows,
+)
 
 __all__ = [
+    "NonInferiority",
     "SeedComparison",
     "compare_seeds",
     "interquartile_mean",
     "iqm_interval",
     "learning_curve_figure",
+    "non_inferiority",
     "seed_interval",
 ]
 
@@ -112,6 +124,63 @@ def compare_seeds(candidate: Any, baseline: Any, confidence: float = 0.95) -> Se
         high=float(interval.high), p_value=float(test.pvalue), confidence=confidence,
         n_candidate=a.size, n_baseline=b.size,
     )
+
+
+@dataclass(frozen=True)
+class NonInferiority:
+    """``candidate - incumbent`` (paired) with one-sided bounds at ``confidence`` each."""
+
+    difference: float
+    low: float
+    high: float
+    margin: float
+    confidence: float
+    n: int
+
+    @property
+    def shown(self) -> bool:
+        """Whether the candidate is shown no worse than ``margin`` below the incumbent."""
+        return self.low > -self.margin
+
+    @property
+    def summary(self) -> str:
+        verdict = "shown" if self.shown else "NOT shown"
+        what = "better" if self.margin == 0 else f"non-inferior at margin {self.margin:g}"
+        return (f"{verdict} {what}: candidate - incumbent {self.difference:.4g}, "
+                f"{self.confidence:.0%} lower bound {self.low:.4g} over {self.n} paired runs")
+
+    def __str__(self) -> str:
+        return self.summary
+
+
+def non_inferiority(
+    candidate: Any, incumbent: Any, margin: float = 0.0, confidence: float = 0.95
+) -> NonInferiority:
+    """Is ``candidate`` shown no worse than ``incumbent - margin``? Paired by position.
+
+    ``candidate[i]`` and ``incumbent[i]`` come from the same seed or day, so the day's luck
+    cancels in their difference. ``low`` and ``high`` are one-sided Student-t bounds on the mean
+    difference at ``confidence`` each; ``shown`` means ``low > -margin``, a conclusion that is
+    wrong at most ``1 - confidence`` of the time when the candidate is in fact worse than that.
+
+    >>> result = non_inferiority([5.1, 4.8, 5.5, 5.0, 5.2], [5.0, 4.9, 5.2, 5.1, 5.0], margin=0.5)
+    >>> round(result.difference, 2), result.shown
+    (0.08, True)
+    >>> non_inferiority([5.1, 4.8, 5.5, 5.0, 5.2], [5.0, 4.9, 5.2, 5.1, 5.0]).shown  # better?
+    False
+    """
+    a = check_array("candidate (one value per seed or day)", candidate, ndim=1, min_size=2)
+    b = check_array("incumbent (one value per seed or day)", incumbent, ndim=1, min_size=2)
+    if a.shape != b.shape:
+        raise InvalidValueError(
+            f"candidate and incumbent must be paired (same seeds), got {a.size} and {b.size} values"
+        )
+    margin = check_number("margin", margin, minimum=0)
+    confidence = check_probability("confidence", confidence, open_ends=True)
+    diff = a - b
+    mean = float(diff.mean())
+    half = float(stats.t.ppf(confidence, diff.size - 1) * diff.std(ddof=1) / np.sqrt(diff.size))
+    return NonInferiority(mean, mean - half, mean + half, margin, confidence, diff.size)
 
 
 def interquartile_mean(scores: Any) -> float:

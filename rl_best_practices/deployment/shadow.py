@@ -2,8 +2,16 @@
 
 :class:`ShadowDeployment` returns the serving (primary) policy's action and runs the candidate
 on a copy of the same observation. The candidate's action is compared and logged, never
-executed; if the candidate raises, serving goes on and the error is counted. Agreement is the
-first evidence a candidate gets from live traffic, at no risk.
+executed; if the candidate raises, serving goes on and the error is counted. Agreement is only
+a diagnostic: a candidate that trades better *must* disagree with production somewhere, and on
+three actions chance agreement is already about a third.
+
+When actions do not move the world's exogenous state (a price-taking trader: the price path is
+the same whatever it trades), the candidate's *counterfactual* outcome on the very days production
+served is exact. :func:`counterfactual_returns` replays each day for the candidate on a twin
+environment, checks step by step that the exogenous state matches, and returns both policies'
+returns day by day, ready for a paired comparison
+(:func:`~rl_best_practices.evaluation.non_inferiority`).
 
 >>> shadow = ShadowDeployment(lambda obs: 0, lambda obs: 0)
 >>> shadow.act([1.0]), shadow.agreement_rate
@@ -20,9 +28,10 @@ from typing import Any
 import numpy as np
 
 from rl_best_practices.deployment._common import Policy
-from rl_best_practices.validation import check_callable, check_int
+from rl_best_practices.errors import InvalidStateError, InvalidValueError
+from rl_best_practices.validation import check_callable, check_int, check_text
 
-__all__ = ["ShadowDeployment"]
+__all__ = ["ShadowDeployment", "counterfactual_returns"]
 
 
 def _actions_equal(a: Any, b: Any) -> bool:
@@ -94,3 +103,65 @@ class ShadowDeployment:
     def agreement_rate(self) -> float:
         """Share of decisions where the candidate agreed (NaN before the first decision)."""
         return self.agreements / self.decisions if self.decisions else math.nan
+
+
+def _episode(make_env: Callable[[], Any], policy: Policy, seed: int, exogenous: str,
+             ) -> tuple[float, list[float]]:
+    env = make_env()
+    obs, _ = env.reset(seed=seed)
+    total, path, done = 0.0, [], False
+    while not done:
+        obs, reward, terminated, truncated, info = env.step(policy(obs))
+        if exogenous not in info:
+            raise InvalidValueError(f"the environment's info has no {exogenous!r} entry; "
+                                    f"available: {sorted(info)}")
+        total += float(reward)
+        path.append(float(info[exogenous]))
+        done = terminated or truncated
+    return total, path
+
+
+def counterfactual_returns(
+    make_env: Callable[[], Any],
+    production: Policy,
+    candidate: Policy,
+    seeds: Any,
+    *,
+    exogenous: str = "price_change",
+) -> tuple[np.ndarray, np.ndarray]:
+    """Per-day returns of ``production`` and of ``candidate`` on the same days (seeds).
+
+    ``make_env()`` builds a fresh Gymnasium environment; each seed is one day, played by
+    production and replayed by the candidate on a twin. ``info[exogenous]`` (the market's price
+    change) must be identical on both runs, step for step: that is the assumption that makes the
+    counterfactual exact, checked rather than trusted. Raises
+    :class:`~rl_best_practices.errors.InvalidStateError` naming the day and step where the
+    paths differ (the candidate's actions moved the world).
+
+    >>> from rl_best_practices.envs import MarketEnv
+    >>> prod, cand = counterfactual_returns(lambda: MarketEnv({"episode_length": 20}),
+    ...                                     lambda obs: 1, lambda obs: 2, seeds=[0, 1])
+    >>> prod.tolist(), cand.shape
+    ([0.0, 0.0], (2,))
+    """
+    check_callable("make_env", make_env)
+    check_callable("production", production)
+    check_callable("candidate", candidate)
+    check_text("exogenous", exogenous)
+    days = [check_int("seed", seed, minimum=0) for seed in seeds]
+    if not days:
+        raise InvalidValueError("seeds must name at least one day")
+    served, replayed = [], []
+    for seed in days:
+        live, live_path = _episode(make_env, production, seed, exogenous)
+        twin, twin_path = _episode(make_env, candidate, seed, exogenous)
+        for step, (a, b) in enumerate(zip(live_path, twin_path)):
+            if a != b:
+                raise InvalidStateError(
+                    f"day {seed}, step {step}: {exogenous} is {a!r} for production but {b!r} for "
+                    "the candidate; the environment is not price-taking, so the counterfactual "
+                    "is not exact"
+                )
+        served.append(live)
+        replayed.append(twin)
+    return np.array(served), np.array(replayed)
