@@ -8,9 +8,11 @@ monitoring, deployment) and its method names, with the defects fixed:
 * every completed item carries :class:`Evidence`: a manual mark records who, when and a note; an
   automated check is a callable returning ``(passed, detail)`` that is run on demand, and a
   failing run overrides a manual mark;
+* evidence names the model version and config hash it was produced for and goes stale when
+  either changes; readiness re-runs every registered check; one check counts for one item;
 * a score in the style of Google's ML Test Score (Breck et al., 2017): a manually verified item
   earns 0.5, an item verified by a passing automated check earns 1, and the final score is the
-  *minimum* over categories;
+  *minimum* over categories, also reported by the paper's four sections with its bands;
 * the evidence is saved and loaded as JSON and rendered as a text or Markdown report.
 
 The parts:
@@ -18,7 +20,9 @@ The parts:
 * :mod:`~rl_best_practices.checklist.items`: :data:`CHECKLIST` (the items) and
   :class:`Evidence` (what vouches for one, and its points);
 * :mod:`~rl_best_practices.checklist.gate`: :class:`ProductionChecklist` (recording evidence,
-  running checks, status, score, reports, save and load).
+  running checks, status, score, reports, save and load);
+* :mod:`~rl_best_practices.checklist.checks`: checks that measure the real system, such as
+  :func:`latency_check` (p50 and p99 of the whole decision path).
 
 >>> now = [100.0]
 >>> gate = ProductionChecklist(clock=lambda: now[0])
@@ -34,8 +38,19 @@ Traceback (most recent call last):
 rl_best_practices.errors.UnknownItemError: unknown item 'Made-up item' in category 'training'; ...
 """
 
+from rl_best_practices.checklist.checks import latency_check
 from rl_best_practices.checklist.gate import Check, ProductionChecklist
-from rl_best_practices.checklist.items import CHECKLIST, Evidence
+from rl_best_practices.checklist.items import BANDS, CHECKLIST, SECTIONS, Evidence, band
 from rl_best_practices.errors import UnknownItemError
 
-__all__ = ["CHECKLIST", "Check", "Evidence", "ProductionChecklist", "UnknownItemError"]
+__all__ = [
+    "BANDS",
+    "CHECKLIST",
+    "SECTIONS",
+    "Check",
+    "Evidence",
+    "ProductionChecklist",
+    "UnknownItemError",
+    "band",
+    "latency_check",
+]

@@ -280,7 +280,7 @@ class Canary:
         if any(int(self._stats[arm][guard.metric].count) < guard.min_samples for arm in arms):
             return None
         estimate = variance = 0.0
-        for sign, arm in zip((1.0, -1.0), arms):
+        for sign, arm in zip((1.0, -1.0), arms, strict=False):
             mean, var, n = self._mean_and_variance(arm, guard.metric)
             estimate += sign * mean
             variance += var / n

@@ -155,7 +155,7 @@ def counterfactual_returns(
     for seed in days:
         live, live_path = _episode(make_env, production, seed, exogenous)
         twin, twin_path = _episode(make_env, candidate, seed, exogenous)
-        for step, (a, b) in enumerate(zip(live_path, twin_path)):
+        for step, (a, b) in enumerate(zip(live_path, twin_path, strict=False)):
             if a != b:
                 raise InvalidStateError(
                     f"day {seed}, step {step}: {exogenous} is {a!r} for production but {b!r} for "

@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 
 from rl_best_practices import ProductionChecklist, errors
 from rl_best_practices.checklist import CHECKLIST, Evidence, UnknownItemError
+from rl_best_practices.checklist.items import band
 from rl_best_practices.errors import Error, InvalidTypeError, InvalidValueError
 
 CATEGORIES = ("training", "evaluation", "safety", "monitoring", "deployment")
@@ -220,7 +221,7 @@ def test_report_returns_text_without_printing(capsys):
     assert capsys.readouterr().out == ""
     assert text.count("\n  [A] ") == len(ALL_ITEMS) and "\n  [M] " not in text
     verdict = "PRODUCTION READY: YES   ML Test Score: 5.0 (minimum over categories)"
-    assert text.splitlines()[-2] == verdict
+    assert text.splitlines()[-3] == verdict
 
 
 def test_markdown_report_lists_every_item_with_its_evidence():
@@ -275,7 +276,11 @@ def _saved(tmp_path):
         (lambda d: d["manual"][0].update(when=True), "when must be"),
         (lambda d: d["manual"].__setitem__(0, "a mark"), "must be an object"),
         (lambda d: d.update(manual={}), "'manual' must be a list"),
-        (lambda d: d.update(extra=1), "unexpected fields"),
+        (lambda d: d.update(extra=1), "unexpected or missing fields"),
+        (lambda d: d.pop("subject"), "unexpected or missing fields"),
+        (lambda d: d.update(subject={"model_version": 0, "config_hash": "x"}), "version"),
+        (lambda d: d["manual"][0].update(model_version="1"), "model_version"),
+        (lambda d: d["manual"][0].update(config_hash=""), "config_hash"),
         (lambda d: d["manual"][0].update(extra=1), "exactly the fields"),
         (lambda d: d["manual"][0].update(when="yesterday"), "when must be"),
         (lambda d: d["checklist"]["training"].pop(), "differ from this version"),
@@ -307,3 +312,127 @@ def test_a_clock_returning_nan_records_nothing():
 def test_bad_clock_is_rejected():
     with pytest.raises(InvalidTypeError, match="clock must be callable"):
         ProductionChecklist(clock=5)
+
+
+# -- evidence for a model, one check per item, checks re-run, Breck et al.'s sections ----------
+def test_evidence_goes_stale_when_the_model_or_its_config_changes():
+    gate = ProductionChecklist(clock=fake_clock())
+    gate.for_model(3, "a" * 64)
+    item = ("safety", "Rollback exercised")
+    gate.mark_complete(*item, who="ana")
+    gate.register_check("evaluation", "Latency within budget", lambda: (True, "p99 2 ms"))
+    gate.run_checks()
+    assert gate.is_complete(*item) and gate.evidence(*item).model_version == 3
+    for version, digest in ((4, "a" * 64), (3, "b" * 64)):
+        gate.for_model(version, digest)
+        assert not gate.is_complete(*item) and gate.evidence(*item) is None
+        assert set(gate.stale()) == {item, ("evaluation", "Latency within budget")}
+        assert "[s] Rollback exercised" in gate.report()
+    gate.for_model(3, "a" * 64)  # back to the model it was recorded for: it counts again
+    assert gate.is_complete(*item) and gate.stale() == []
+
+
+def test_stale_evidence_survives_save_and_load(tmp_path):
+    gate = ProductionChecklist(clock=fake_clock())
+    gate.for_model(1, "c" * 64)
+    gate.mark_complete("safety", "Rollback exercised", who="ana")
+    gate.for_model(2, "c" * 64)
+    gate.save(tmp_path / "gate.json")
+    loaded = ProductionChecklist.load(tmp_path / "gate.json")
+    assert loaded.subject == (2, "c" * 64) and loaded.stale() == [("safety", "Rollback exercised")]
+    assert loaded.to_dict() == gate.to_dict()
+
+
+def test_a_version_1_file_loads_with_evidence_for_no_model(tmp_path):
+    old = {"kind": "production_checklist", "version": 1,
+           "checklist": {c: list(items) for c, items in CHECKLIST.items()},
+           "manual": [{"category": "safety", "item": "Rollback exercised", "kind": "manual",
+                       "passed": True, "when": 5.0, "who": "ana", "note": "drill"}],
+           "automated": []}
+    (tmp_path / "old.json").write_text(json.dumps(old))
+    gate = ProductionChecklist.load(tmp_path / "old.json")
+    assert gate.is_complete("safety", "Rollback exercised")
+    assert gate.evidence("safety", "Rollback exercised").note == "drill"
+    gate.for_model(1, "d" * 64)  # not known to be about this model
+    assert gate.stale() == [("safety", "Rollback exercised")]
+
+
+def test_one_check_function_vouches_for_one_item_only():
+    gate = ProductionChecklist()
+
+    def beats_production():
+        return True, "shown non-inferior"
+
+    gate.register_check("evaluation", "Beats the baseline policies", beats_production)
+    with pytest.raises(InvalidValueError, match="already vouches for 'evaluation'"):
+        gate.register_check("evaluation", "Performance meets requirements", beats_production)
+    assert gate.checks == [("evaluation", "Beats the baseline policies")]
+    gate.register_check("evaluation", "Beats the baseline policies", beats_production)  # again
+
+
+def test_readiness_reruns_every_check_before_deciding():
+    gate = ProductionChecklist(clock=fake_clock())
+    healthy = [True]
+    checks = {}
+    for n, key in enumerate(ALL_ITEMS):
+        def check(n=n):
+            return (healthy[0] if n == 7 else True), f"check {n}"
+        checks[key] = check
+        gate.register_check(*key, check, name=f"c{n}")
+    assert gate.is_ready_for_production()
+    healthy[0] = False  # the world changed after the last run
+    assert not gate.is_ready_for_production()
+    assert gate.get_status()[ALL_ITEMS[7][0]]["failing"] == [ALL_ITEMS[7][1]]
+
+
+def _outcomes(choices):
+    return st.lists(st.sampled_from(choices), min_size=len(ALL_ITEMS), max_size=len(ALL_ITEMS))
+
+
+@settings(max_examples=80, deadline=None)
+@given(st.one_of(_outcomes(["pass", "unrun", "manual"]),  # complete: ready
+                 _outcomes(["pass", "fail", "unrun", "manual", "manual+fail", "none"])))
+def test_readiness_is_exactly_every_item_complete(outcomes):
+    """Each item draws its evidence: a passing, failing or crashing check, a manual mark, a
+    manual mark under a failing check, or nothing; readiness must equal 'every item is backed
+    by a passing check or an unopposed manual mark'."""
+    gate = ProductionChecklist(clock=fake_clock())
+    for n, (key, outcome) in enumerate(zip(ALL_ITEMS, outcomes, strict=True)):
+        if "manual" in outcome:
+            gate.mark_complete(*key, who="ana")
+        if outcome in ("pass", "unrun"):
+            gate.register_check(*key, (lambda: (True, "ok")), name=f"c{n}")
+        if outcome in ("fail", "manual+fail"):
+            gate.register_check(*key, (lambda: (False, "broken")), name=f"c{n}")
+    expected = all(o in ("pass", "unrun", "manual") for o in outcomes)
+    assert gate.is_ready_for_production() == expected
+    points = {"pass": 1.0, "unrun": 1.0, "manual": 0.5}
+    expected_score = min(sum(points.get(o, 0.0) for (c, _), o in zip(ALL_ITEMS, outcomes,
+                                                                      strict=True) if c == cat)
+                         for cat in CHECKLIST)
+    assert gate.score()["final"] == expected_score
+
+
+def test_ml_test_score_by_the_papers_sections_and_bands():
+    gate = ProductionChecklist(clock=fake_clock())
+    for n, key in enumerate(ALL_ITEMS):
+        gate.register_check(*key, (lambda: (True, "ok")), name=f"c{n}")
+    gate.run_checks()
+    result = gate.ml_test_score()
+    assert result["sections"] == {"data": 3.0, "model": 7.0, "infrastructure": 10.0,
+                                  "monitoring": 5.0}
+    assert result["final"] == 3.0 and result["band"].startswith("reasonably tested")
+    gate.mark_complete("evaluation", "Edge cases and adversarial inputs tested", who="ana")
+    gate.register_check("evaluation", "Edge cases and adversarial inputs tested",
+                        lambda: (False, "fuzzing found a crash"))
+    gate.run_checks()
+    assert gate.ml_test_score()["sections"]["data"] == 2.0  # failing check overrides the mark
+    assert gate.ml_test_score()["band"].startswith("a first pass")
+
+
+@pytest.mark.parametrize("score, start", [(0.0, "more a research"), (0.5, "not untested"),
+                                          (1.0, "not untested"), (1.5, "a first pass"),
+                                          (3.0, "reasonably"), (4.0, "strong"),
+                                          (7.0, "exceptional")])
+def test_bands_follow_the_paper(score, start):
+    assert band(score).startswith(start)

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from rl_best_practices.errors import Error, InvalidTypeError, InvalidValueError
+from rl_best_practices.errors import Error, InvalidValueError
 from rl_best_practices.evaluation import non_inferiority
 
 
