@@ -2,8 +2,10 @@
 
 :class:`FallbackChain` holds the primary policy, the previous model and a rule-based last resort.
 Each but the last sits behind a :class:`~rl_best_practices.circuit.CircuitBreaker`, so a policy
-that raises, returns an invalid action or exceeds its latency budget is skipped, and one that
-keeps failing is not called again until its cool-down is over. Each answer comes back as a
+that raises, returns an invalid action or misses its deadline is skipped, and one that keeps
+failing is not called again until its cool-down is over. The latency budget is a *deadline*: the
+call runs in a worker thread and the chain stops waiting when the budget is spent, so a hung model
+delays a decision by the budget, not by however long it hangs. Each answer comes back as a
 :class:`FallbackDecision` saying which policy gave it and what failed before it.
 
 >>> chain = FallbackChain([("primary", lambda obs: 1 / 0), ("rules", lambda obs: 1)])
@@ -16,6 +18,8 @@ from __future__ import annotations
 import time
 from collections import deque
 from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass
 from typing import Any
 
@@ -65,14 +69,18 @@ class FallbackChain:
     Args:
         policies: ``(name, policy)`` pairs, best first; the last is the last resort (typically a
             rule-based policy) and has no breaker.
-        latency_budget_s: a call slower than this counts as a failure and its (late) action is
-            discarded; ``None`` for no budget.
+        latency_budget_s: each policy's deadline: the chain waits this long (real time) for an
+            answer, then moves on, and an answer that comes later is never used; a call the
+            injected ``clock`` measures as slower also fails. ``None`` for no deadline (the call
+            then runs in the caller's thread).
         is_valid: ``is_valid(action) -> bool`` (e.g. ``env.action_space.contains``); an invalid
             action counts as a failure.
         failure_threshold, cooldown_s: settings of each policy's
             :class:`~rl_best_practices.circuit.CircuitBreaker`.
         clock: seconds, for latency and the breakers (``time.perf_counter`` by default).
         max_log: how many recent decisions :attr:`log` keeps.
+        max_workers: worker threads for deadline calls; a policy that hangs for good holds one
+            until it returns (its breaker then stops calling it).
 
     >>> now = [0.0]
     >>> def slow(obs):
@@ -96,6 +104,7 @@ class FallbackChain:
         cooldown_s: float = 30.0,
         clock: Callable[[], float] = time.perf_counter,
         max_log: int = 1000,
+        max_workers: int = 4,
     ) -> None:
         self.policies = _check_policies(policies)
         if latency_budget_s is not None:
@@ -117,11 +126,23 @@ class FallbackChain:
         self.counts = {name: 0 for name, _ in self.policies}
         self.failures = {name: 0 for name, _ in self.policies}
         self.log: deque[FallbackDecision] = deque(maxlen=check_int("max_log", max_log, minimum=1))
+        self._max_workers = check_int("max_workers", max_workers, minimum=1)
+        self._pool: ThreadPoolExecutor | None = None
+
+    def _call(self, policy: Policy, obs: Any) -> Any:
+        """``policy(obs)``, abandoned (``FutureTimeout``) once the deadline has passed."""
+        if self.latency_budget_s is None:
+            return policy(obs)
+        if self._pool is None:
+            self._pool = ThreadPoolExecutor(self._max_workers, thread_name_prefix="fallback")
+        return self._pool.submit(policy, obs).result(timeout=self.latency_budget_s)
 
     def _try(self, name: str, policy: Policy, obs: Any) -> tuple[bool, Any, str]:
         start = self.clock()
         try:
-            action = policy(obs)
+            action = self._call(policy, obs)
+        except FutureTimeout:
+            return False, None, f"{name} missed its {self.latency_budget_s:g} s deadline"
         except Exception as exc:
             return False, None, f"{name} raised {type(exc).__name__}: {exc}"
         elapsed = self.clock() - start

@@ -3,9 +3,13 @@
 :class:`ModelRegistry` keeps :class:`ModelVersion` records in one JSON file, rewritten atomically
 (through :mod:`rl_best_practices.storage`) on every change. A version moves through the
 :data:`STAGES` along the allowed transitions only: candidate -> canary -> production ->
-archived, and archived -> production when a rollback restores it. The config hash is lesson 04's
-:func:`~rl_best_practices.experiment.config_hash`, so a registered model points back to the run
-that trained it, and a config edited in the file is detected when the registry is read.
+archived, and archived -> production when a rollback restores it. A production model is never
+archived for a candidate that was not *shown* better or non-inferior: promoting over it takes
+evidence (a :class:`~rl_best_practices.evaluation.NonInferiority` result or a promoted
+:class:`~rl_best_practices.deployment.Canary`), whose summary the stage history keeps. The
+config hash is lesson 04's :func:`~rl_best_practices.experiment.config_hash`, so a registered
+model points back to the run that trained it, and a config edited in the file is detected when
+the registry is read.
 
 >>> import tempfile, pathlib
 >>> reg = ModelRegistry(pathlib.Path(tempfile.mkdtemp()) / "registry.json", clock=lambda: 0.0)
@@ -24,7 +28,12 @@ from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
-from rl_best_practices.errors import InvalidTypeError, InvalidValueError, UnknownItemError
+from rl_best_practices.errors import (
+    InvalidStateError,
+    InvalidTypeError,
+    InvalidValueError,
+    UnknownItemError,
+)
 from rl_best_practices.experiment import config_hash
 from rl_best_practices.storage import atomic_write_json, read_json
 from rl_best_practices.validation import (
@@ -221,10 +230,19 @@ class ModelRegistry:
         found = self.versions("production")
         return found[0] if found else None
 
-    def promote(self, version: int, stage: str, reason: str = "") -> None:
+    def promote(self, version: int, stage: str, reason: str = "", *, evidence: Any = None
+                ) -> None:
         """Move ``version`` to ``stage`` along the allowed transitions
         (candidate -> canary -> production -> archived; archived -> production on rollback).
-        Entering production archives the current production version."""
+
+        Entering production archives the current production version, so a new model may
+        replace it only with ``evidence`` that it was shown better or non-inferior: an object
+        with a true ``shown`` and a ``summary`` (a
+        :class:`~rl_best_practices.evaluation.NonInferiority` result, a promoted
+        :class:`~rl_best_practices.deployment.Canary`). Without it,
+        :class:`~rl_best_practices.errors.InvalidStateError` is raised and nothing changes.
+        :meth:`rollback` restores an earlier production model without new evidence.
+        """
         check_choice("stage", stage, STAGES)
         _check_string("reason", reason)
         current = self.get(version)
@@ -233,6 +251,8 @@ class ModelRegistry:
                 f"cannot move version {version} from {current.stage!r} to {stage!r}; "
                 f"allowed: {list(TRANSITIONS[current.stage])}"
             )
+        if stage == "production" and current.stage != "archived":
+            reason = self._with_evidence(version, reason, evidence)
         now = self._now()
         versions = dict(self._versions)
         if stage == "production":
@@ -240,6 +260,27 @@ class ModelRegistry:
                 versions[v.version] = _moved(v, "archived", now, f"replaced by version {version}")
         versions[version] = _moved(current, stage, now, reason)
         self._write(versions)
+
+    def _with_evidence(self, version: int, reason: str, evidence: Any) -> str:
+        """``reason`` extended by the evidence's summary, or an error when a production model
+        would be archived without evidence that ``version`` is at least as good."""
+        incumbent = self.production()
+        if incumbent is None and evidence is None:
+            return reason  # the first production model replaces nothing
+        shown = getattr(evidence, "shown", None)
+        summary = getattr(evidence, "summary", None)
+        if not isinstance(shown, bool) or not isinstance(summary, str):
+            raise InvalidStateError(
+                f"version {version} would replace production version "
+                f"{incumbent.version if incumbent else None} without evidence: pass evidence= "
+                "a NonInferiority result or a promoted Canary"
+            )
+        if not shown:
+            raise InvalidStateError(
+                f"version {version} was not shown better or non-inferior ({summary}); "
+                "production stays as it is"
+            )
+        return f"{reason}; {summary}" if reason else summary
 
     def rollback(self, reason: str = "rollback") -> ModelVersion:
         """Archive the production version and restore the one it replaced; return the restored

@@ -1,6 +1,8 @@
 """The fallback chain: degrade on errors, invalid actions and slowness; recover after cool-down."""
 
 import math
+import threading
+import time
 
 import pytest
 
@@ -42,14 +44,14 @@ def test_chain_degrades_on_errors_invalid_actions_and_slowness_then_recovers():
         return 2
 
     def previous(obs):
-        clock.now += 0.05  # 50 ms: over the 20 ms budget
+        clock.now += 5.0  # 5 s on the fake clock: over the 1 s budget
         return 0
 
     env = MarketEnv()
     chain = FallbackChain(
         [("primary", primary), ("previous", previous), ("nan", lambda o: 7),
          ("rules", lambda o: 1)],
-        latency_budget_s=0.02, is_valid=env.action_space.contains, failure_threshold=2,
+        latency_budget_s=1.0, is_valid=env.action_space.contains, failure_threshold=2,
         cooldown_s=10.0, clock=clock,
     )
     first = chain.decide(None)
@@ -113,3 +115,33 @@ def test_chain_rejects_bad_arguments(policies, kwargs, error, message):
     with pytest.raises(error, match=message) as info:
         FallbackChain(policies, **kwargs)
     assert isinstance(info.value, Error) and isinstance(info.value, ValueError)
+
+
+def test_the_latency_budget_is_a_deadline_a_late_answer_is_never_used():
+    """A policy that sleeps 1 s behind a 50 ms budget: the chain answers from the next policy
+    long before the sleeper returns, and the sleeper's late action is not used."""
+    returned = []
+
+    def sleeper(obs):
+        time.sleep(1.0)
+        returned.append("late")
+        return 2
+
+    chain = FallbackChain([("model", sleeper), ("rules", lambda obs: 1)], latency_budget_s=0.05,
+                          failure_threshold=5)
+    start = time.perf_counter()
+    decision = chain.decide([0.0])
+    waited = time.perf_counter() - start
+    assert decision.action == 1 and decision.source == "rules"
+    assert "model missed its 0.05 s deadline" in decision.failures[0]
+    assert waited < 0.5 and returned == []  # answered before the sleeper even finished
+    time.sleep(1.2)
+    assert returned == ["late"] and chain.counts == {"model": 0, "rules": 1}
+
+
+def test_without_a_budget_the_policy_runs_in_the_callers_thread():
+
+    seen = []
+    chain = FallbackChain([("model", lambda obs: seen.append(threading.current_thread()) or 1)])
+    chain.decide(None)
+    assert seen == [threading.current_thread()]

@@ -5,8 +5,15 @@ import math
 
 import pytest
 
-from rl_best_practices.deployment import STAGES, ModelRegistry, ModelVersion
-from rl_best_practices.errors import Error, InvalidTypeError, InvalidValueError, UnknownItemError
+from rl_best_practices.deployment import STAGES, Canary, Guard, ModelRegistry, ModelVersion
+from rl_best_practices.errors import (
+    Error,
+    InvalidStateError,
+    InvalidTypeError,
+    InvalidValueError,
+    UnknownItemError,
+)
+from rl_best_practices.evaluation import non_inferiority
 from rl_best_practices.experiment import ExperimentConfig, config_hash
 from rl_best_practices.storage import json_sha256
 
@@ -22,8 +29,10 @@ def test_registry_lifecycle_persists_and_rolls_back(tmp_path):
     reg.promote(1, "production")
     reg.register({"lr": 1e-4, "seed": 0}, {"return": 12.0})
     reg.promote(2, "canary")
-    reg.promote(2, "production", reason="canary passed")
+    shown = non_inferiority([12.0, 11.5, 12.5, 12.2], [10.0, 10.2, 9.9, 10.1])
+    reg.promote(2, "production", reason="canary passed", evidence=shown)
     assert reg.get(1).stage == "archived" and reg.production().version == 2
+    assert reg.get(2).history[-1][2] == f"canary passed; {shown.summary}"
     restored = reg.rollback(reason="live P&L dropped")
     assert restored.version == 1 and reg.get(2).stage == "archived"
     again = ModelRegistry(path)
@@ -170,3 +179,42 @@ def test_an_untouched_file_reads_back_exactly(tmp_path):
     original = ModelRegistry(path).get(1)
     assert original == ModelVersion(1, "candidate", {"lr": 0.1}, config_hash({"lr": 0.1}),
                                     {"return": 1.0}, "ckpt/1", (("candidate", 5.0, "registered"),))
+
+
+def _with_production(tmp_path):
+    reg = ModelRegistry(tmp_path / "r.json", clock=lambda: 1.0)
+    for config in ({"policy": "rule"}, {"policy": "ppo"}):
+        reg.register(config, {})
+    reg.promote(1, "canary")
+    reg.promote(1, "production")  # the first production model replaces nothing
+    reg.promote(2, "canary")
+    return reg
+
+
+@pytest.mark.parametrize(
+    "evidence, message",
+    [(None, "without evidence"),
+     ("it looked fine", "without evidence"),
+     (non_inferiority([1.0, 2.0, 3.0], [3.0, 4.0, 5.5], margin=0.5), "was not shown better"),
+     (Canary(len, len, guards=[Guard("m", 0.0)]), "was not shown better")],  # still running
+)
+def test_production_is_never_archived_for_a_candidate_not_shown_good_enough(
+        tmp_path, evidence, message):
+    reg = _with_production(tmp_path)
+    before = (tmp_path / "r.json").read_text()
+    with pytest.raises(InvalidStateError, match=message):
+        reg.promote(2, "production", evidence=evidence)
+    assert (tmp_path / "r.json").read_text() == before and reg.production().version == 1
+
+
+def test_a_promoted_canary_is_evidence(tmp_path):
+    reg = _with_production(tmp_path)
+    canary = Canary(len, len, guards=[Guard("pnl", -0.5, "at_least", min_samples=2)],
+                    ramp=(0.5,), stage_samples=2)
+    for value in (1.0, 1.0):
+        canary.record("canary", {"pnl": value})
+    assert canary.state == "promoted"
+    reg.promote(2, "production", evidence=canary)
+    assert reg.production().version == 2 and reg.get(1).stage == "archived"
+    assert reg.get(2).history[-1][2].startswith("canary promoted after 2 canary records")
+    assert reg.rollback().version == 1  # restoring the earlier model needs no new evidence
