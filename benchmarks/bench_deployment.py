@@ -2,6 +2,8 @@
 
 The policy is a small NumPy network the size of the course's PPO model (5 -> 64 -> 64 -> 3), so
 the figures show the wrapper's overhead on a realistic call rather than on an empty function.
+A deadline costs a hand-off to a worker thread; its target (20x a 5 µs call, about 100 µs) keeps
+it a small share of a decision that must answer within milliseconds.
 """
 
 import numpy as np
@@ -30,7 +32,10 @@ def run() -> list[Row]:
     obs, _ = env.reset(seed=0)
     policy, previous = mlp_policy(0), mlp_policy(1)
     chain = FallbackChain([("primary", policy), ("previous", previous), ("rules", lambda o: 1)],
-                          latency_budget_s=0.01, is_valid=env.action_space.contains)
+                          is_valid=env.action_space.contains)
+    deadline_chain = FallbackChain([("primary", policy), ("previous", previous),
+                                    ("rules", lambda o: 1)],
+                                   latency_budget_s=0.01, is_valid=env.action_space.contains)
     shadow = ShadowDeployment(policy, previous)
     canary = Canary(previous, policy, guards=[Guard("pnl", -1.0, "at_least")], ramp=(0.5,))
     keys = iter(f"account-{n}" for n in range(10**9))
@@ -38,8 +43,10 @@ def run() -> list[Row]:
     direct = per_call_seconds(lambda: policy(obs), CALLS)
     rows = []
     for figure, fn, target in [
-        ("fallback chain decision (breaker, latency budget, action check)",
+        ("fallback chain decision (breaker, action check; no deadline)",
          lambda: chain.decide(obs), 2.0),
+        ("fallback chain decision with a 10 ms deadline (worker thread)",
+         lambda: deadline_chain.decide(obs), 20.0),
         ("canary routing (SHA-256 of the key) + decision",
          lambda: canary.act(next(keys), obs), 2.0),
         ("shadow decision (primary + candidate + log)", lambda: shadow.act(obs), 3.0),
@@ -54,6 +61,6 @@ def run() -> list[Row]:
             target=f"≤ {target:g}x direct",
             met=ratio <= target,
         ))
-    served = chain.counts["primary"] / sum(chain.counts.values())
-    rows[0].value += f" (primary served {100 * served:.2f}%; the rest exceeded the 10 ms budget)"
+    served = deadline_chain.counts["primary"] / sum(deadline_chain.counts.values())
+    rows[1].value += f" (primary served {100 * served:.2f}%; the rest missed the 10 ms deadline)"
     return rows

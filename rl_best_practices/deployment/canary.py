@@ -29,7 +29,7 @@ from itertools import pairwise
 from typing import Any
 
 from rl_best_practices.deployment._common import Policy
-from rl_best_practices.deployment.sequential import mixing_variance, mixture_radius
+from rl_best_practices.deployment.sequential import mixing_variance, radius
 from rl_best_practices.errors import InvalidTypeError, InvalidValueError
 from rl_best_practices.running_stats import RunningMeanStd
 from rl_best_practices.validation import (
@@ -286,8 +286,8 @@ class Canary:
             variance += var / n
         if index not in self._tau2 and variance > 0:
             self._tau2[index] = mixing_variance(variance, counts[1], self.stage_samples)
-        radius = mixture_radius(variance, self._tau2[index], guard.alpha) if variance else 0.0
-        return GuardInterval(estimate, estimate - radius, estimate + radius, counts[1], counts[0])
+        half = radius(variance, self._tau2[index], guard.alpha) if variance else 0.0
+        return GuardInterval(estimate, estimate - half, estimate + half, counts[1], counts[0])
 
     def verdicts(self) -> dict[str, str]:
         """Each guard's current verdict, keyed like ``"pnl (relative) at_least -50"``:

@@ -38,7 +38,7 @@ from scipy import stats
 from rl_best_practices.errors import InvalidValueError
 from rl_best_practices.validation import check_int, check_number, check_probability
 
-__all__ = ["DESIGN_RATIO", "mixing_variance", "mixture_radius", "noninferiority_samples"]
+__all__ = ["DESIGN_RATIO", "mixing_variance", "mixture_radius", "noninferiority_samples", "radius"]
 
 DESIGN_RATIO = 10.0
 """``tau2 / V`` at the design sample size; minimises the half-width there for alpha near 0.05."""
@@ -55,9 +55,14 @@ def mixture_radius(variance: float, mixing_variance: float, alpha: float) -> flo
     >>> bool(mixture_radius(0.25, 2.5, 0.05) > stats.norm.ppf(0.975) * 0.5)  # wider than one look
     True
     """
-    v = check_number("variance", variance, minimum=0)
-    tau2 = check_number("mixing_variance", mixing_variance, minimum=0, low_open=True)
-    alpha = check_probability("alpha", alpha, open_ends=True)
+    return radius(check_number("variance", variance, minimum=0),
+                  check_number("mixing_variance", mixing_variance, minimum=0, low_open=True),
+                  check_probability("alpha", alpha, open_ends=True))
+
+
+def radius(v: float, tau2: float, alpha: float) -> float:
+    """:func:`mixture_radius` without argument checks, for callers that validated them (the
+    canary calls it after every record)."""
     if v == 0.0:
         return 0.0
     return math.sqrt(v * (v + tau2) / tau2 * (2 * math.log(1 / alpha) + math.log1p(tau2 / v)))
@@ -81,7 +86,7 @@ def _radius_and_sd(n: int, sd: float, control_per_canary: float | None, design: 
     per_record = sd**2 * (1 + (1 / control_per_canary if control_per_canary else 0.0))
     variance = per_record / n
     tau2 = DESIGN_RATIO * per_record / design
-    return mixture_radius(variance, tau2, alpha), math.sqrt(variance)
+    return radius(variance, tau2, alpha), math.sqrt(variance)
 
 
 def noninferiority_samples(

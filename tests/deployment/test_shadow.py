@@ -1,13 +1,15 @@
-"""Shadow mode: the candidate sees live observations, is compared and logged, never acts."""
+"""Shadow mode: the candidate sees live observations, is compared and logged, never acts; its
+counterfactual returns on production's days are exact on a price-taking market."""
 
 import math
 
+import gymnasium as gym
 import numpy as np
 import pytest
 
-from rl_best_practices.deployment import ShadowDeployment
-from rl_best_practices.envs import MarketEnv
-from rl_best_practices.errors import Error, InvalidTypeError, InvalidValueError
+from rl_best_practices.deployment import ShadowDeployment, counterfactual_returns
+from rl_best_practices.envs import MarketEnv, evaluate_policy
+from rl_best_practices.errors import Error, InvalidStateError, InvalidTypeError, InvalidValueError
 
 
 def test_shadow_returns_only_the_primary_action_and_logs_the_candidate():
@@ -66,3 +68,46 @@ def test_shadow_rejects_bad_arguments(kwargs, error, message):
     with pytest.raises(error, match=message) as info:
         ShadowDeployment(args.pop("primary"), args.pop("candidate"), **args)
     assert isinstance(info.value, Error) and isinstance(info.value, ValueError)
+
+
+# -- counterfactual returns --------------------------------------------------------------------
+def _day():
+    return MarketEnv({"episode_length": 50})
+
+
+def test_counterfactual_returns_are_each_policys_own_returns_on_the_same_days():
+    def buy(obs):
+        return 2
+
+    served, replayed = counterfactual_returns(_day, lambda obs: 1, buy, [3, 4, 5])
+    assert served.tolist() == [0.0, 0.0, 0.0]
+    assert np.allclose(replayed, evaluate_policy(buy, [3, 4, 5], {"episode_length": 50}))
+
+
+class PriceMovingEnv(gym.Wrapper):
+    """A market where buying pushes the price up: the counterfactual is not exact there."""
+
+    def step(self, action):
+        obs, reward, terminated, truncated, info = self.env.step(action)
+        info = dict(info, price_change=info["price_change"] + 0.01 * (int(action) - 1))
+        return obs, reward, terminated, truncated, info
+
+
+def test_a_market_moved_by_the_policy_is_refused_with_the_day_and_step():
+    with pytest.raises(InvalidStateError, match=r"day 7, step 0: price_change .* not price-taking"):
+        counterfactual_returns(lambda: PriceMovingEnv(_day()), lambda obs: 1, lambda obs: 2, [7])
+
+
+@pytest.mark.parametrize(
+    "kwargs, error, message",
+    [(dict(seeds=[]), InvalidValueError, "at least one day"),
+     (dict(seeds=[-1]), InvalidValueError, "seed"),
+     (dict(exogenous="weather"), InvalidValueError, "no 'weather' entry"),
+     (dict(make_env=None), InvalidTypeError, "make_env")],
+)
+def test_counterfactual_bad_input_gets_a_specific_error(kwargs, error, message):
+    args = {"make_env": _day, "production": lambda o: 1, "candidate": lambda o: 2, "seeds": [1],
+            **kwargs}
+    with pytest.raises(error, match=message):
+        counterfactual_returns(args.pop("make_env"), args.pop("production"),
+                               args.pop("candidate"), args.pop("seeds"), **args)
