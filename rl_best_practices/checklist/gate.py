@@ -25,7 +25,7 @@ import os
 import time
 from collections.abc import Callable
 from dataclasses import asdict
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 import numpy as np
@@ -340,7 +340,7 @@ class ProductionChecklist:
             if found is None:
                 lines.append(f"| {category} | {item} | missing | | | | |")
                 continue
-            when = datetime.fromtimestamp(found.when, tz=timezone.utc)
+            when = datetime.fromtimestamp(found.when, tz=UTC)
             state = "done" if found.passed else "FAILING"
             note = found.note.replace("|", "\\|").replace("\n", " ")
             lines.append(f"| {category} | {item} | {state} | {found.kind} | {found.who} | "

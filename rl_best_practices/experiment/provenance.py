@@ -18,7 +18,7 @@ import random
 import subprocess
 import time
 from collections.abc import Callable
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
 from typing import Any
@@ -94,7 +94,7 @@ def lineage(
     git = None if commit is None else {
         "commit": commit.strip(), "dirty": bool(status and status.strip())
     }
-    created_at = datetime.fromtimestamp(clock(), tz=timezone.utc)
+    created_at = datetime.fromtimestamp(clock(), tz=UTC)
     return {
         "git": git,
         "python": platform.python_version(),

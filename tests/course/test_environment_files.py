@@ -4,15 +4,9 @@ They pin them at the same versions.
 """
 
 import re
-import sys
 from pathlib import Path
 
-import pytest
-
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover - Python 3.10
-    tomllib = pytest.importorskip("tomli")
+import tomllib
 
 ROOT = Path(__file__).resolve().parents[2]
 PIN = re.compile(r"^\s*-?\s*([A-Za-z0-9_.-]+)(?:\[[^\]]*\])?==([^\s#;]+)")

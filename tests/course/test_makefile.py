@@ -17,4 +17,4 @@ def test_old_python_gets_a_readable_error(tmp_path):
     done = subprocess.run(["make", "--no-print-directory", "install", f"PYTHON={fake}"],
                           cwd=ROOT, capture_output=True, text=True, timeout=60)
     assert done.returncode != 0
-    assert "needs Python 3.10 or newer" in done.stdout and "Python 3.9.18" in done.stdout
+    assert "needs Python 3.11 or newer" in done.stdout and "Python 3.9.18" in done.stdout
