@@ -38,6 +38,7 @@ __all__ = [
     "NoSafeActionError",
     "NotFittedError",
     "OutdatedNameWarning",
+    "EffectiveSampleSizeWarning",
     "UnknownItemError",
 ]
 
@@ -99,3 +100,7 @@ class AllPoliciesFailedError(Error, RuntimeError):
 
 class OutdatedNameWarning(FutureWarning, UserWarning):
     """An RLlib setting used an outdated name and was translated to the current one."""
+
+
+class EffectiveSampleSizeWarning(UserWarning):
+    """An off-policy estimate rests on few logged episodes: its effective sample size collapsed."""

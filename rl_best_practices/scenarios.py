@@ -3,11 +3,14 @@
 The lessons need someone to act and someone to judge, with a known ground truth to measure the
 reference implementations against. These stand-ins are deliberately simple:
 
-* :func:`signal_policy`: the rule-based trader lesson 05 records episodes of and clones with BC.
+* :func:`signal_policy`: the rule-based trader lesson 05 records episodes of and clones with BC;
+  :func:`signal_probabilities`: the same rule made stochastic (a logged behaviour policy, or a
+  candidate to evaluate off-policy).
 * :func:`sample_trajectories`: a varied population of traders (careful, reckless, idle, noisy)
   summarised by :func:`~rl_best_practices.reward_model.trajectory_features`, to show a reviewer.
-* :class:`SimulatedAnnotator`: a "person" who prefers trajectories by a hidden utility and
-  mislabels a known fraction of pairs.
+* :class:`SimulatedAnnotator`: a "person" who prefers trajectories by a hidden utility
+  (linear in the reward model's features, or not: :func:`loss_averse_utility`) and mislabels a
+  known fraction of pairs, or close calls more often than clear ones (Bradley-Terry noise).
 * :func:`agreement_curve`: the lesson's study of how well a
   :class:`~rl_best_practices.reward_model.BradleyTerryRewardModel` recovers that hidden
   preference, by label noise and number of labels.
@@ -23,8 +26,9 @@ from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 import numpy as np
+from scipy.special import expit
 
-from rl_best_practices.errors import InvalidTypeError
+from rl_best_practices.errors import InvalidTypeError, InvalidValueError
 from rl_best_practices.reward_model import (
     FEATURE_NAMES,
     BradleyTerryRewardModel,
@@ -32,9 +36,22 @@ from rl_best_practices.reward_model import (
     random_pairs,
     trajectory_features,
 )
-from rl_best_practices.validation import check_array, check_int, check_number
+from rl_best_practices.validation import (
+    check_array,
+    check_callable,
+    check_choice,
+    check_int,
+    check_number,
+)
 
-__all__ = ["SimulatedAnnotator", "agreement_curve", "sample_trajectories", "signal_policy"]
+__all__ = [
+    "SimulatedAnnotator",
+    "agreement_curve",
+    "loss_averse_utility",
+    "sample_trajectories",
+    "signal_policy",
+    "signal_probabilities",
+]
 
 
 def _generator(rng: Any) -> np.random.Generator:
@@ -58,6 +75,28 @@ def signal_policy(obs: np.ndarray) -> int:
     if signal < -0.3 and position > -0.5:
         return 0
     return 1
+
+
+def signal_probabilities(obs: Any, epsilon: float) -> np.ndarray:
+    """:func:`signal_policy` made stochastic: its action with probability ``1 - epsilon``, else
+    a uniformly random one (so each other action has ``epsilon / 3``).
+
+    ``obs`` is one observation (returns 3 probabilities) or a batch of rows (returns one row of
+    3 per observation), as :func:`rl_best_practices.ope.off_policy_value` asks of a target.
+
+    >>> signal_probabilities([0.8, 0, 0, 0, 0], epsilon=0.3).round(2).tolist()
+    [0.1, 0.1, 0.8]
+    >>> signal_probabilities(np.zeros((2, 5)), epsilon=0.0).tolist()
+    [[0.0, 1.0, 0.0], [0.0, 1.0, 0.0]]
+    """
+    epsilon = check_number("epsilon", epsilon, minimum=0, maximum=1)
+    rows = np.atleast_2d(np.asarray(obs, dtype=np.float64))
+    signal, position = rows[:, 0], rows[:, 1]
+    action = np.where((signal > 0.3) & (position < 0.5), 2,
+                      np.where((signal < -0.3) & (position > -0.5), 0, 1))
+    probs = np.full((len(rows), 3), epsilon / 3)
+    probs[np.arange(len(rows)), action] += 1 - epsilon
+    return probs if np.ndim(obs) == 2 else probs[0]
 
 
 def _noisy_signal_trader(
@@ -106,35 +145,100 @@ class SimulatedAnnotator:
     """Labels pairs of trajectories from a hidden utility, with label noise.
 
     The utility is the total P&L minus ``drawdown_penalty`` times the summed drawdown (time spent
-    under water, weighted by depth). With probability ``noise`` (at most 0.5) a label is flipped.
+    under water, weighted by depth), or ``utility(features)`` when that function is given (e.g.
+    :func:`loss_averse_utility`, which a linear reward model cannot represent). Two noise models:
+
+    * ``"flip"``: each label is flipped with probability ``noise`` (at most 0.5), however far
+      apart the two trajectories are: the best case for a Bradley-Terry model;
+    * ``"bradley_terry"``: ``a`` is preferred with probability
+      ``sigmoid((u(a) - u(b)) / temperature)``: close calls are coin flips, clear ones are not,
+      as with people. ``noise`` must then be 0.
 
     >>> annotator = SimulatedAnnotator(0.5, noise=0.0, rng=np.random.default_rng(0))
     >>> annotator.utility([[10.0, 0.0, 0, 0], [12.0, 8.0, 0, 0]])
     array([10.,  8.])
+    >>> close = SimulatedAnnotator(0.5, 0.0, np.random.default_rng(0), noise_model="bradley_terry",
+    ...                            temperature=100.0)
+    >>> float(close.preference_probability([[10.0, 0, 0, 0]], [[12.0, 8.0, 0, 0]])[0].round(3))
+    0.505
     """
 
-    def __init__(self, drawdown_penalty: float, noise: float, rng: np.random.Generator) -> None:
+    def __init__(
+        self,
+        drawdown_penalty: float,
+        noise: float,
+        rng: np.random.Generator,
+        *,
+        noise_model: str = "flip",
+        temperature: float = 1.0,
+        utility: Callable[[np.ndarray], Any] | None = None,
+    ) -> None:
         drawdown_penalty = check_number("drawdown_penalty", drawdown_penalty, minimum=0)
         self.noise = check_number("noise", noise, minimum=0, maximum=0.5)
+        self.noise_model = check_choice("noise_model", noise_model, ("flip", "bradley_terry"))
+        self.temperature = check_number("temperature", temperature, minimum=0, low_open=True)
+        if self.noise_model == "bradley_terry" and self.noise != 0:
+            raise InvalidValueError(
+                "noise is the flip rate of the 'flip' model; with 'bradley_terry' the noise "
+                f"comes from temperature, so noise must be 0, got {self.noise}"
+            )
         self.rng = _generator(rng)
+        self._utility = None if utility is None else check_callable("utility", utility)
         self.weights = np.zeros(len(FEATURE_NAMES))
         self.weights[FEATURE_NAMES.index("pnl")] = 1.0
         self.weights[FEATURE_NAMES.index("drawdown")] = -drawdown_penalty
 
     def utility(self, features: Any) -> np.ndarray:
         """The hidden utility of each row of summed features."""
-        return check_array("features", features) @ self.weights
+        f = check_array("features", features)
+        if self._utility is None:
+            return f @ self.weights
+        return check_array("the utility", self._utility(f), ndim=f.ndim - 1, min_size=0)
 
     def true_label(self, features_a: Any, features_b: Any) -> np.ndarray:
         """1 where ``a`` has the higher utility, 0 where ``b`` has, 0.5 on an exact tie."""
         fa, fb = check_pairs(features_a, features_b)
         return np.sign(self.utility(fa) - self.utility(fb)) * 0.5 + 0.5
 
+    def preference_probability(self, features_a: Any, features_b: Any) -> np.ndarray:
+        """The probability that the annotator labels ``a`` as preferred, pair by pair."""
+        fa, fb = check_pairs(features_a, features_b)
+        if self.noise_model == "bradley_terry":
+            return expit((self.utility(fa) - self.utility(fb)) / self.temperature)
+        truth = self.true_label(fa, fb)
+        return np.where(truth == 0.5, 0.5, np.abs(truth - self.noise))
+
     def label(self, features_a: Any, features_b: Any) -> np.ndarray:
-        """The annotator's labels: the true ones, each flipped with probability ``noise``."""
+        """The annotator's labels, drawn from :meth:`preference_probability` (1: ``a``)."""
         truth = self.true_label(features_a, features_b)
-        flip = self.rng.random(len(truth)) < self.noise
-        return np.where(flip, 1.0 - truth, truth)
+        if self.noise_model == "flip":
+            flip = self.rng.random(len(truth)) < self.noise
+            return np.where(flip, 1.0 - truth, truth)
+        p = self.preference_probability(features_a, features_b)
+        return (self.rng.random(len(p)) < p).astype(float)
+
+
+def loss_averse_utility(
+    drawdown_penalty: float, loss_aversion: float
+) -> Callable[[np.ndarray], np.ndarray]:
+    """A utility that is not linear in the reward model's features: P&L counts
+    ``loss_aversion`` times as much when it is a loss, minus ``drawdown_penalty`` times the
+    summed drawdown. For :class:`SimulatedAnnotator`'s ``utility``.
+
+    >>> loss_averse_utility(0.0, 3.0)(np.array([[10.0, 0, 0, 0], [-10.0, 0, 0, 0]]))
+    array([ 10., -30.])
+    """
+    drawdown_penalty = check_number("drawdown_penalty", drawdown_penalty, minimum=0)
+    loss_aversion = check_number("loss_aversion", loss_aversion, minimum=1)
+    pnl, drawdown = FEATURE_NAMES.index("pnl"), FEATURE_NAMES.index("drawdown")
+
+    def utility(features: np.ndarray) -> np.ndarray:
+        money = features[..., pnl]
+        return np.where(money < 0, loss_aversion * money, money) - (
+            drawdown_penalty * features[..., drawdown]
+        )
+
+    return utility
 
 
 def agreement_curve(
@@ -147,34 +251,44 @@ def agreement_curve(
     seed: int,
     repeats: int = 3,
     test_pairs: int = 2000,
+    annotator: Callable[[float, np.random.Generator], SimulatedAnnotator] | None = None,
+    every_repeat: bool = False,
 ) -> np.ndarray:
-    """Mean held-out agreement of a fitted model with the true preference, per noise and count.
+    """Held-out agreement of a fitted model with the true preference, per noise and count.
 
     For each label noise and number of labels: label random pairs of ``train_pool`` with a
     :class:`SimulatedAnnotator`, fit a
     :class:`~rl_best_practices.reward_model.BradleyTerryRewardModel`, and score it on
-    ``test_pairs`` pairs of the disjoint ``test_pool`` against the noise-free labels. Averaged
-    over ``repeats`` seeded repetitions. Returns an array of shape ``(noises, label_counts)``.
+    ``test_pairs`` pairs of the disjoint ``test_pool`` against the noise-free labels, over
+    ``repeats`` seeded repetitions. Returns the mean over repetitions, shape
+    ``(noises, label_counts)``, or with ``every_repeat`` every repetition, shape
+    ``(noises, label_counts, repeats)`` (for error bars). ``annotator(noise, rng)`` builds the
+    annotator of each repetition; by default a label-flipping one with ``drawdown_penalty``
+    (then a noise is a flip rate, at most 0.5; with another annotator it is any level >= 0,
+    e.g. a Bradley-Terry temperature).
 
     >>> pool = sample_trajectories(20, np.random.default_rng(0), {"episode_length": 20})
     >>> agreement_curve(pool[:10], pool[10:], [0.0, 0.2], [5, 50], drawdown_penalty=0.05,
     ...                 seed=0, repeats=1, test_pairs=100).shape
     (2, 2)
     """
-    noises = [check_number("noise", noise, minimum=0, maximum=0.5) for noise in noises]
+    top = 0.5 if annotator is None else None
+    noises = [check_number("noise", noise, minimum=0, maximum=top) for noise in noises]
     counts = [check_int("label count", count, minimum=1) for count in label_counts]
     repeats = check_int("repeats", repeats, minimum=1)
+    penalty = check_number("drawdown_penalty", drawdown_penalty, minimum=0)
+    make = (
+        (lambda noise, rng: SimulatedAnnotator(penalty, noise, rng))
+        if annotator is None else check_callable("annotator", annotator)
+    )
     rng = np.random.default_rng(check_int("seed", seed, minimum=0))
     test_a, test_b = random_pairs(test_pool, check_int("test_pairs", test_pairs, minimum=1), rng)
-    curve = np.zeros((len(noises), len(counts)))
+    scores = np.zeros((len(noises), len(counts), repeats))
     for r, noise in enumerate(noises):
         for c, count in enumerate(counts):
-            scores = []
-            for _ in range(repeats):
-                annotator = SimulatedAnnotator(drawdown_penalty, noise, rng)
+            for k in range(repeats):
+                person = make(noise, rng)
                 a, b = random_pairs(train_pool, count, rng)
-                model = BradleyTerryRewardModel().fit(a, b, annotator.label(a, b))
-                truth = annotator.true_label(test_a, test_b)
-                scores.append(model.agreement(test_a, test_b, truth))
-            curve[r, c] = np.mean(scores)
-    return curve
+                model = BradleyTerryRewardModel().fit(a, b, person.label(a, b))
+                scores[r, c, k] = model.agreement(test_a, test_b, person.true_label(test_a, test_b))
+    return scores if every_repeat else scores.mean(axis=2)

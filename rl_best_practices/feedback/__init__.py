@@ -8,8 +8,9 @@ The parts, each read in one sitting:
   (write-ahead log, one committed transaction per acknowledged record, batches, idempotent
   retries) and its exports to Parquet.
 * :mod:`~rl_best_practices.feedback.offline`: offline RL data in RLlib's columnar format
-  (:func:`write_offline_parquet`, :func:`record_episodes`, :func:`write_corrections`), written
-  without Ray; :func:`rl_best_practices.rllib.bc_config` trains behaviour cloning on it.
+  (:func:`write_offline_parquet`, :func:`record_episodes` with logged action probabilities,
+  :func:`write_corrections`), written without Ray; :func:`rl_best_practices.rllib.bc_config`
+  trains behaviour cloning on it.
 
 >>> fb = HumanFeedbackCollector(clock=lambda: 0.0)
 >>> fb.record_preference("traj_001", "traj_002", preferred=TIE)
@@ -19,8 +20,10 @@ The parts, each read in one sitting:
 """
 
 from rl_best_practices.feedback.offline import (
+    LOGP_COLUMN,
     OFFLINE_COLUMNS,
     record_episodes,
+    sampling_policy,
     write_corrections,
     write_offline_parquet,
     write_parquet_atomically,
@@ -35,6 +38,7 @@ from rl_best_practices.feedback.records import (
 from rl_best_practices.feedback.store import HumanFeedbackCollector
 
 __all__ = [
+    "LOGP_COLUMN",
     "OFFLINE_COLUMNS",
     "TIE",
     "HumanFeedbackCollector",
@@ -43,6 +47,7 @@ __all__ = [
     "preference_row",
     "rating_row",
     "record_episodes",
+    "sampling_policy",
     "write_corrections",
     "write_offline_parquet",
     "write_parquet_atomically",

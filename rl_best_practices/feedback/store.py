@@ -41,7 +41,7 @@ from rl_best_practices.feedback.offline import write_corrections, write_parquet_
 from rl_best_practices.feedback.records import TIE, correction_row, preference_row, rating_row
 from rl_best_practices.validation import check_callable, check_number, check_text
 
-__all__ = ["HumanFeedbackCollector"]
+__all__ = ["Batch", "HumanFeedbackCollector"]
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS ratings (
@@ -79,6 +79,26 @@ _CONTENT = {
     "preferences": ("trajectory_a", "trajectory_b", "preferred"),
 }
 _PREFIX = {"ratings": "rating", "corrections": "correction", "preferences": "preference"}
+
+
+class Batch:
+    """The records of one :meth:`HumanFeedbackCollector.batch`, acknowledged at its commit."""
+
+    def __init__(self) -> None:
+        self._ids: list[str] = []
+        self._committed = False
+
+    def _acknowledge(self) -> None:
+        self._committed = True
+
+    @property
+    def ids(self) -> tuple[str, ...]:
+        """The ids of the batch's records, in order; only once the batch has committed."""
+        if not self._committed:
+            raise InvalidStateError(
+                "the batch has not committed: its records are not acknowledged yet"
+            )
+        return tuple(self._ids)
 
 
 class HumanFeedbackCollector:
@@ -120,7 +140,7 @@ Discrete(3)
         self.path = None if path is None else Path(path)
         self.action_space = action_space
         self._clock = check_callable("clock", clock)
-        self._batch_depth = 0
+        self._batch: Batch | None = None
         target = ":memory:" if self.path is None else str(self.path)
         if self.path is not None:
             self.path.parent.mkdir(parents=True, exist_ok=True)
@@ -143,41 +163,55 @@ Discrete(3)
         self.close()
 
     @contextmanager
-    def batch(self) -> Iterator[HumanFeedbackCollector]:
+    def batch(self) -> Iterator[Batch]:
         """Commit every record made inside the block in one transaction, at its end.
 
         Much faster for bulk imports; all-or-nothing: if the block raises, none of its records
-        is kept. Records are acknowledged (durable) only when the block exits normally. Batches
-        cannot be nested.
+        is kept. Inside the block the record methods return ``None``: nothing is acknowledged
+        before the commit. The yielded :class:`Batch` lists the acknowledged ids once the block
+        has exited normally (after ``COMMIT`` returned). Batches cannot be nested.
 
         >>> fb = HumanFeedbackCollector(clock=lambda: 0.0)
-        >>> with fb.batch():
-        ...     ids = [fb.record_trajectory_rating(f"t{i}", 3) for i in range(3)]
-        >>> fb.get_feedback_summary()["total_ratings"]
-        3
+        >>> with fb.batch() as batch:
+        ...     inside = [fb.record_trajectory_rating(f"t{i}", 3) for i in range(3)]
+        >>> inside, batch.ids
+        ([None, None, None], ('rating-1', 'rating-2', 'rating-3'))
         """
-        if self._batch_depth:
+        if self._batch is not None:
             raise InvalidStateError("batches cannot be nested: this store's batch is still open")
         self._conn.execute("BEGIN IMMEDIATE")
-        self._batch_depth = 1
+        pending = self._batch = Batch()
         try:
-            yield self
+            yield pending
         except BaseException:
             self._conn.execute("ROLLBACK")
             raise
         else:
             self._conn.execute("COMMIT")
+            pending._acknowledge()
         finally:
-            self._batch_depth = 0
+            self._batch = None
+
+    def durability(self) -> dict[str, Any]:
+        """The connection's ``journal_mode`` and ``synchronous`` as SQLite reports them.
+
+        >>> HumanFeedbackCollector().durability()   # in memory: no file to sync
+        {'journal_mode': 'memory', 'synchronous': 'FULL'}
+        """
+        mode = self._conn.execute("PRAGMA journal_mode").fetchone()[0]
+        level = self._conn.execute("PRAGMA synchronous").fetchone()[0]
+        names = {0: "OFF", 1: "NORMAL", 2: "FULL", 3: "EXTRA"}
+        return {"journal_mode": mode, "synchronous": names.get(level, str(level))}
 
     # -- recording -------------------------------------------------------------------------------
 
     def record_trajectory_rating(
         self, trajectory_id: str, rating: float, comments: str = "", *, record_id: str | None = None
-    ) -> str:
+    ) -> str | None:
         """Record a rating of a whole trajectory on the 1 (worst) to 5 (best) scale.
 
-        Returns the record id (``record_id`` if given, else a new one).
+        Returns the record id (``record_id`` if given, else a new one) once committed;
+        ``None`` inside a :meth:`batch`.
         """
         return self._insert("ratings", rating_row(trajectory_id, rating, comments), record_id)
 
@@ -189,7 +223,7 @@ Discrete(3)
         reason: str = "",
         *,
         record_id: str | None = None,
-    ) -> str:
+    ) -> str | None:
         """Record that a person replaced the policy's action in ``state`` by ``human_action``.
 
         Returns the record id. These pairs are behaviour-cloning data (see
@@ -207,7 +241,7 @@ Discrete(3)
 
     def record_preference(
         self, trajectory_a: str, trajectory_b: str, preferred: str, *, record_id: str | None = None
-    ) -> str:
+    ) -> str | None:
         """Record which of two compared trajectories a person preferred.
 
         ``preferred`` is ``trajectory_a``, ``trajectory_b`` or :data:`TIE` (``"tie"``). Returns
@@ -226,18 +260,18 @@ Discrete(3)
         row: dict[str, Any],
         record_id: str | None,
         meta: tuple[str, str] | None = None,
-    ) -> str:
+    ) -> str | None:
         if record_id is not None:
             record_id = check_text("record_id", record_id)
         timestamp = check_number("the clock's time", self._clock())
-        own = not self._batch_depth
+        own = self._batch is None
         if own:
             self._conn.execute("BEGIN IMMEDIATE")  # take the write lock before reading
         try:
             if record_id is not None and self._is_retry(table, row, record_id):
                 if own:
                     self._conn.execute("ROLLBACK")
-                return record_id  # an idempotent retry: stored once
+                return self._acknowledged(record_id)  # an idempotent retry: stored once
             columns = ["record_id", *row, "timestamp"]
             cursor = self._conn.execute(
                 f"INSERT INTO {table} ({', '.join(columns)}) "
@@ -261,7 +295,15 @@ Discrete(3)
             if own and self._conn.in_transaction:
                 self._conn.execute("ROLLBACK")
             raise
-        return record_id
+        return self._acknowledged(record_id)
+
+    def _acknowledged(self, record_id: str) -> str | None:
+        """The id now if the record is committed; inside a batch, ``None`` (the batch lists it
+        after its commit)."""
+        if self._batch is None:
+            return record_id
+        self._batch._ids.append(record_id)
+        return None
 
     def _is_retry(self, table: str, row: dict[str, Any], record_id: str) -> bool:
         """Whether ``record_id`` already holds this very record; an error if it holds another."""

@@ -8,7 +8,7 @@ the names re-exported here:
   by ``RAY_ADDRESS``), :func:`stop_ray`, :func:`quiet_ray_logging`.
 * :mod:`~rl_best_practices.rllib.ppo`: :func:`ppo_config` (returns scaled by default, so the
   critic learns), :func:`train`, :func:`tidy_result`, :func:`save`, :func:`restore`,
-  :func:`greedy_actions`, :func:`greedy_policy`.
+  :func:`greedy_actions`, :func:`greedy_policy`, :func:`action_probabilities`.
 * :mod:`~rl_best_practices.rllib.reward_scaling`: :func:`training_env`, the return-scaled (and
   optionally penalised) env an algorithm trains on.
 * :mod:`~rl_best_practices.rllib.tune`: :func:`train_seeds` and :func:`train_arms`, several seeds
@@ -19,8 +19,8 @@ the names re-exported here:
   run on RLlib (:func:`build_config`, :func:`run_experiment`, :func:`run_seeds`).
 * :mod:`~rl_best_practices.rllib.resume`: :func:`resumable`, checkpoints that continue training
   exactly as an uninterrupted run.
-* :mod:`~rl_best_practices.rllib.offline`: :func:`bc_config`, behaviour cloning from recorded
-  Parquet episodes (lesson 05).
+* :mod:`~rl_best_practices.rllib.offline`: :func:`bc_config` and :func:`marwil_config`,
+  behaviour cloning and MARWIL from recorded Parquet episodes (lesson 05).
 
 >>> from rl_best_practices import rllib
 >>> rllib.ppo_config(seed=0, train_batch_size=400, minibatch_size=100).seed
@@ -47,8 +47,9 @@ from rl_best_practices.rllib.experiments import (
     run_seeds,
     training_names,
 )
-from rl_best_practices.rllib.offline import bc_config
+from rl_best_practices.rllib.offline import bc_config, marwil_config
 from rl_best_practices.rllib.ppo import (
+    action_probabilities,
     greedy_actions,
     greedy_policy,
     ppo_config,
@@ -68,10 +69,12 @@ __all__ = [
     "ResumablePPOLearner",
     "RewardComponentsCallback",
     "SeedRuns",
+    "action_probabilities",
     "bc_config",
     "build_config",
     "greedy_actions",
     "greedy_policy",
+    "marwil_config",
     "ppo_config",
     "quiet_ray_logging",
     "restore",

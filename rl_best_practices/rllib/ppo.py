@@ -5,7 +5,8 @@
   ``debugging(seed=...)``; ``config.build_algo()`` builds the algorithm.
 * :func:`train` runs N iterations and returns tidy per-iteration metrics.
 * :func:`save` and :func:`restore` checkpoint an algorithm; :func:`greedy_actions` and
-  :func:`greedy_policy` read the trained RLModule's most likely action.
+  :func:`greedy_policy` read the trained RLModule's most likely action,
+  :func:`action_probabilities` its action probabilities.
 
 >>> cfg = ppo_config(seed=0, train_batch_size=400, minibatch_size=100)
 >>> cfg.train_batch_size_per_learner, cfg.num_epochs, cfg.seed
@@ -30,6 +31,7 @@ from rl_best_practices.rllib.reward_scaling import training_env
 from rl_best_practices.validation import check_int, check_number
 
 __all__ = [
+    "action_probabilities",
     "greedy_actions",
     "greedy_policy",
     "ppo_config",
@@ -193,6 +195,29 @@ def greedy_actions(algo: Algorithm, observations: np.ndarray) -> np.ndarray:
     mapped back from RLlib's normalised range to the env's bounds and clipped to them.
     """
     return _greedy(_module_of(algo), algo.config.normalize_actions, observations)
+
+
+def action_probabilities(algo: Algorithm) -> Callable[[np.ndarray], np.ndarray]:
+    """``observations (n, obs_dim) -> probabilities (n, n_actions)`` of ``algo``'s trained
+    discrete-action module (the softmax of its logits): the stochastic policy it learned, in the
+    form :func:`rl_best_practices.ope.off_policy_value` takes as a target. One observation
+    (1-D) gives one row of probabilities.
+    """
+    module = _module_of(algo)
+    if not hasattr(module.action_space, "n"):
+        raise InvalidValueError("action probabilities need a discrete action space")
+
+    def probs(observations: np.ndarray) -> np.ndarray:
+        import torch
+
+        obs = np.asarray(observations, dtype=np.float32)
+        rows = obs[None, :] if obs.ndim == 1 else obs
+        with torch.no_grad():
+            logits = module.forward_inference({"obs": torch.from_numpy(rows)})
+            out = torch.softmax(logits["action_dist_inputs"].double(), dim=1).numpy()
+        return out[0] if obs.ndim == 1 else out
+
+    return probs
 
 
 def greedy_policy(algo: Algorithm) -> Callable[[np.ndarray], Any]:

@@ -72,7 +72,8 @@ def test_recording_matches_evaluation_and_steps_chain_up(tmp_path):
     returns = record_episodes(signal_policy, seeds, tmp_path, env_config)
     np.testing.assert_allclose(returns, evaluate_policy(signal_policy, seeds, env_config))
     table = pq.read_table(tmp_path / "data.parquet")
-    assert set(table.column_names) == RLLIB_COLUMNS and table.num_rows == 150
+    assert set(table.column_names) == RLLIB_COLUMNS | {"action_logp"} and table.num_rows == 150
+    assert table.column("action_logp").to_pylist() == [0.0] * 150  # deterministic: probability 1
     rewards = np.array(table.column("rewards").to_pylist()).reshape(3, 50)
     np.testing.assert_allclose(rewards.sum(axis=1), returns)
     assert table.column("truncateds").to_pylist().count(True) == 3
@@ -99,4 +100,29 @@ def test_record_episodes_rejects_bad_arguments(tmp_path):
         record_episodes(signal_policy, [-1], tmp_path)
     with pytest.raises(errors.InvalidTypeError, match="policy must be callable"):
         record_episodes(None, [0], tmp_path)
+    with pytest.raises(errors.InvalidValueError, match="not both"):
+        record_episodes(signal_policy, [0], tmp_path, action_probs=lambda obs: [1, 0, 0])
+    with pytest.raises(errors.InvalidValueError, match="must sum to 1"):
+        record_episodes(None, [0], tmp_path, action_probs=lambda obs: [0.5, 0.1, 0.1])
+    with pytest.raises(errors.InvalidValueError, match="non-negative probability per action"):
+        record_episodes(None, [0], tmp_path, action_probs=lambda obs: [1.5, -0.5, 0.0])
     assert not (tmp_path / "data.parquet").exists()
+
+
+def test_a_stochastic_behaviour_is_sampled_as_seeded_and_its_probabilities_logged(tmp_path):
+    probs = np.array([0.2, 0.5, 0.3])
+    config = {"episode_length": 300}
+    returns = record_episodes(None, [0, 1], tmp_path / "a", config, action_probs=lambda o: probs,
+                              seed=4)
+    again = record_episodes(None, [0, 1], tmp_path / "b", config, action_probs=lambda o: probs,
+                            seed=4)
+    other = record_episodes(None, [0, 1], tmp_path / "c", config, action_probs=lambda o: probs,
+                            seed=5)
+    np.testing.assert_array_equal(returns, again)
+    assert not np.array_equal(returns, other)
+    table = pq.read_table(tmp_path / "a" / "data.parquet")
+    actions = np.array(table.column("actions").to_pylist())
+    np.testing.assert_allclose(table.column("action_logp").to_numpy(), np.log(probs[actions]))
+    # 600 draws: each frequency within 4.5 standard errors of its probability
+    freq = np.bincount(actions, minlength=3) / len(actions)
+    assert np.all(np.abs(freq - probs) < 4.5 * np.sqrt(probs * (1 - probs) / len(actions)))

@@ -62,3 +62,43 @@ def test_bc_learns_the_reference_rule_from_recorded_episodes(ray_session, tmp_pa
         assert losses[-1] < losses[0]
     finally:
         algo.stop()
+
+
+def test_marwil_config_shares_the_reader_and_sets_its_advantage_scale(recorded):
+    cfg = rllib.marwil_config(recorded, seed=2, beta=0.5, gamma=0.9, advantage_scale=50.0)
+    assert type(cfg).__name__ == "MARWILConfig" and cfg.beta == 0.5 and cfg.gamma == 0.9
+    assert cfg.num_learners == 0 and cfg.map_batches_kwargs["concurrency"] == 1
+    assert cfg.moving_average_sqd_adv_norm_start == 2500.0 and cfg.seed == 2
+    assert cfg.moving_average_sqd_adv_norm_update_rate == 0.01
+
+
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [({"beta": -0.1}, "beta"), ({"beta": 1.5}, "beta"), ({"gamma": 2}, "gamma"),
+     ({"advantage_scale": 0}, "advantage_scale")],
+)
+def test_marwil_config_rejects_bad_settings(recorded, kwargs, message):
+    with pytest.raises(errors.InvalidValueError, match=message):
+        rllib.marwil_config(recorded, **kwargs)
+
+
+@pytest.mark.filterwarnings("ignore::DeprecationWarning")
+def test_marwil_fits_a_value_function_to_the_logged_rewards(ray_session, tmp_path):
+    from rl_best_practices.scenarios import signal_probabilities
+
+    env_config = {"episode_length": 20}
+    record_episodes(None, range(50), tmp_path, env_config,
+                    action_probs=lambda o: signal_probabilities(o, 0.5), seed=0)
+    algo = rllib.marwil_config(tmp_path, env_config, seed=0, train_batch_size=256,
+                               lr=3e-3).build_algo()
+    try:
+        results = [algo.train()["learners"]["default_policy"] for _ in range(6)]
+        assert results[-1]["vf_loss"] < results[0]["vf_loss"]  # it learns from the rewards
+        probs = rllib.action_probabilities(algo)
+        batch = np.array([[1.5, 0.0, 0, 0, 0], [-1.5, 0.0, 0, 0, 0]], np.float32)
+        rows = probs(batch)
+        assert rows.shape == (2, 3) and np.allclose(rows.sum(axis=1), 1)
+        np.testing.assert_allclose(probs(batch[0]), rows[0], rtol=1e-6)
+        assert rllib.greedy_actions(algo, batch).tolist() == rows.argmax(axis=1).tolist()
+    finally:
+        algo.stop()

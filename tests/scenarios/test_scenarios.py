@@ -10,8 +10,10 @@ from rl_best_practices.reward_model import random_pairs
 from rl_best_practices.scenarios import (
     SimulatedAnnotator,
     agreement_curve,
+    loss_averse_utility,
     sample_trajectories,
     signal_policy,
+    signal_probabilities,
 )
 
 SHORT = {"episode_length": 40}
@@ -54,6 +56,59 @@ def test_annotator_labels_follow_the_hidden_utility_and_flip_at_the_noise_rate(p
     assert abs(flipped - 0.2) < 0.03  # 4000 draws: 0.03 is > 4 standard errors
 
 
+def test_bradley_terry_noise_grows_as_two_trajectories_get_closer(pool):
+    a, b = random_pairs(pool, 20000, np.random.default_rng(5))
+    person = SimulatedAnnotator(0.05, 0.0, np.random.default_rng(1), noise_model="bradley_terry",
+                                temperature=100.0)
+    gap = np.abs(person.utility(a) - person.utility(b))
+    wrong = person.label(a, b) != person.true_label(a, b)
+    close, clear = gap < np.quantile(gap, 0.25), gap > np.quantile(gap, 0.75)
+    assert wrong[close].mean() > 0.15 and wrong[clear].mean() < 0.02
+    # the labels follow sigmoid(gap / temperature): 5000 close pairs, within 4 standard errors
+    expected = 1 / (1 + np.exp(gap[close] / 100.0))
+    assert abs(wrong[close].mean() - expected.mean()) < 4 * np.sqrt(0.25 / close.sum())
+    flips = SimulatedAnnotator(0.05, 0.2, np.random.default_rng(1))
+    wrong_flip = flips.label(a, b) != flips.true_label(a, b)
+    assert abs(wrong_flip[close].mean() - wrong_flip[clear].mean()) < 0.03  # flips ignore the gap
+
+
+def test_a_utility_that_is_not_linear_in_the_features(pool):
+    utility = loss_averse_utility(0.05, 3.0)
+    person = SimulatedAnnotator(0.05, 0.0, np.random.default_rng(0), utility=utility)
+    np.testing.assert_allclose(person.utility(pool), utility(pool))
+    losing = pool[:, 0] < 0
+    linear = pool[:, 0] - 0.05 * pool[:, 1]
+    np.testing.assert_allclose(person.utility(pool)[~losing], linear[~losing])
+    np.testing.assert_allclose(person.utility(pool)[losing], linear[losing] + 2 * pool[losing, 0])
+    # a linear model cannot represent it: agreement stays below that on the linear annotator
+    linear_curve = agreement_curve(pool[:80], pool[80:], [0.0], [1000], drawdown_penalty=0.05,
+                                   seed=2, repeats=2)
+    kinked_curve = agreement_curve(
+        pool[:80], pool[80:], [0.0], [1000], drawdown_penalty=0.05, seed=2, repeats=2,
+        annotator=lambda noise, rng: SimulatedAnnotator(0.05, noise, rng, utility=utility),
+    )
+    assert kinked_curve[0, 0] < linear_curve[0, 0] - 0.01
+
+
+def test_every_repeat_of_the_agreement_curve_is_available(pool):
+    every = agreement_curve(pool[:80], pool[80:], [0.0, 0.2], [10, 30], drawdown_penalty=0.05,
+                            seed=3, repeats=4, every_repeat=True)
+    mean = agreement_curve(pool[:80], pool[80:], [0.0, 0.2], [10, 30], drawdown_penalty=0.05,
+                           seed=3, repeats=4)
+    assert every.shape == (2, 2, 4)
+    np.testing.assert_allclose(every.mean(axis=2), mean)
+
+
+def test_the_stochastic_signal_rule_keeps_its_action_most_likely():
+    obs = np.array([[0.8, 0, 0, 0, 0], [-0.8, 0, 0, 0, 0], [0.1, 0.9, 0, 0, 0]])
+    probs = signal_probabilities(obs, 0.3)
+    np.testing.assert_allclose(probs.sum(axis=1), 1)
+    assert probs.argmax(axis=1).tolist() == [signal_policy(o) for o in obs]
+    np.testing.assert_allclose(probs.max(axis=1), 0.8)
+    with pytest.raises(errors.InvalidValueError, match="epsilon"):
+        signal_probabilities(obs, 1.5)
+
+
 def test_an_exact_tie_is_labelled_one_half():
     annotator = SimulatedAnnotator(1.0, 0.0, np.random.default_rng(0))
     assert annotator.true_label([[3.0, 1.0, 5, 5]], [[2.0, 0.0, 0, 0]]).tolist() == [0.5]
@@ -80,6 +135,12 @@ def test_more_labels_help_and_noise_hurts(pool):
         (lambda rng: SimulatedAnnotator(-0.1, 0.1, rng), errors.InvalidValueError,
          "drawdown_penalty must be a finite number >= 0"),
         (lambda rng: SimulatedAnnotator(0.1, True, rng), errors.InvalidTypeError, "noise"),
+        (lambda rng: SimulatedAnnotator(0.1, 0.1, rng, noise_model="bradley_terry"),
+         errors.InvalidValueError, "noise must be 0"),
+        (lambda rng: SimulatedAnnotator(0.1, 0.1, rng, noise_model="thurstone"),
+         errors.InvalidValueError, "noise_model must be one of"),
+        (lambda rng: SimulatedAnnotator(0.1, 0.0, rng, noise_model="bradley_terry",
+                                        temperature=0), errors.InvalidValueError, "temperature"),
         (lambda rng: SimulatedAnnotator(0.1, 0.1, 0), errors.InvalidTypeError,
          "rng must be a numpy.random.Generator, got int"),
         (lambda rng: sample_trajectories(0, rng), errors.InvalidValueError,
