@@ -354,6 +354,19 @@ class Canary:
             self._finish("rolled_back", f"inconclusive: {', '.join(open_guards)} not shown to "
                                         f"hold after {self._stage_count} canary records")
 
+    def rollback(self, reason: str) -> str:
+        """Roll back by hand (an operator's kill switch): everything goes to control from now
+        on. Returns the state; a canary already decided stays as it is.
+
+        >>> canary = Canary(len, len, guards=[Guard("m", 1.0)], ramp=(0.5,))
+        >>> canary.rollback("alerts on the candidate's latency"), canary.fraction
+        ('rolled_back', 0.0)
+        """
+        check_text("reason", reason)
+        if self.state == "running":
+            self._finish("rolled_back", f"manual: {reason}")
+        return self.state
+
     def _finish(self, state: str, reason: str) -> None:
         self.state = state
         self._event(state, reason)

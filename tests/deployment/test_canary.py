@@ -332,3 +332,12 @@ def test_numpy_metric_values_are_accepted():
     canary.record("canary", {"m": np.float32(0.5)})
     canary.record("canary", {"m": np.int64(1)})
     assert canary.interval(canary.guards[0]).estimate == 0.75
+
+
+def test_a_manual_rollback_sends_everything_to_control_and_is_final():
+    canary = Canary(len, len, guards=[Guard("m", 1.0)], ramp=(0.5,))
+    assert canary.rollback("latency alert") == "rolled_back"
+    assert canary.events[-1]["reason"] == "manual: latency alert"
+    assert canary.record("canary", {"m": 0.0}) == "rolled_back" and canary.fraction == 0.0
+    with pytest.raises(InvalidValueError, match="reason"):
+        canary.rollback("")
