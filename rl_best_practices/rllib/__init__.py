@@ -40,7 +40,11 @@ os.environ.setdefault("RAY_ACCEL_ENV_VAR_OVERRIDE_ON_ZERO", "0")
 os.environ.setdefault("RAY_AIR_NEW_OUTPUT", "0")
 os.environ.setdefault("TUNE_DISABLE_AUTO_CALLBACK_LOGGERS", "1")
 
-from rl_best_practices.rllib.callbacks import DriftMetricsCallback, RewardComponentsCallback
+from rl_best_practices.rllib.callbacks import (
+    DriftMetricsCallback,
+    MonitorMetricsCallback,
+    RewardComponentsCallback,
+)
 from rl_best_practices.rllib.experiments import (
     build_config,
     run_experiment,
@@ -65,6 +69,7 @@ from rl_best_practices.rllib.tune import SeedRuns, train_arms, train_seeds
 
 __all__ = [
     "DriftMetricsCallback",
+    "MonitorMetricsCallback",
     "ResumableEnvRunner",
     "ResumablePPOLearner",
     "RewardComponentsCallback",

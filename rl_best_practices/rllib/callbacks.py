@@ -4,8 +4,10 @@
   :class:`~rl_best_practices.rewards.ShapedRewardWrapper` writes into ``info``.
 * :class:`DriftMetricsCallback`: each drift check that
   :class:`~rl_best_practices.drift.ShiftMonitor` reports in ``info``.
+* :class:`MonitorMetricsCallback`: the action, reward and latency monitors that
+  :class:`~rl_best_practices.drift.PolicyMonitor` reports in ``info``.
 
-Both appear in a training result under ``result["env_runners"]``.
+All appear in a training result under ``result["env_runners"]``.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from collections.abc import Mapping
 
 from ray.rllib.callbacks.callbacks import RLlibCallback
 
-__all__ = ["DriftMetricsCallback", "RewardComponentsCallback"]
+__all__ = ["DriftMetricsCallback", "MonitorMetricsCallback", "RewardComponentsCallback"]
 
 
 class RewardComponentsCallback(RLlibCallback):
@@ -63,3 +65,33 @@ class DriftMetricsCallback(RLlibCallback):
         metrics_logger.log_value("drift/min_family_p_value", report["family_p_value"], reduce="min")
         for feature in report["features"]:
             metrics_logger.log_value(f"drift/psi/{feature['name']}", feature["psi"], reduce="mean")
+
+
+class MonitorMetricsCallback(RLlibCallback):
+    """RLlib callback: log what a ``PolicyMonitor`` reports in ``info["monitors"]``.
+
+    With ``metrics_logger`` (reported in ``result["env_runners"]``): ``monitors/alarms/<name>``
+    (alarms per monitor, summed over the iteration), ``monitors/reward_cusum`` (the largest
+    CUSUM statistic seen), ``monitors/action_checks`` (summed), ``monitors/action_p_value``
+    (smallest), ``monitors/latency_p50`` and ``monitors/latency_p99`` (largest). Use it with an
+    env wrapped in :class:`~rl_best_practices.drift.PolicyMonitor`, in training or evaluation.
+    """
+
+    def on_episode_step(self, *, episode, metrics_logger=None, **kwargs) -> None:
+        info = episode.get_infos(-1)
+        reports = info.get("monitors") if isinstance(info, dict) else None
+        if metrics_logger is None or not reports:
+            return
+        for name in reports.get("alarms", ()):
+            metrics_logger.log_value(f"monitors/alarms/{name}", 1, reduce="sum")
+        if "reward" in reports:
+            metrics_logger.log_value("monitors/reward_cusum", reports["reward"]["statistic"],
+                                     reduce="max")
+        if "action" in reports:
+            metrics_logger.log_value("monitors/action_checks", 1, reduce="sum")
+            metrics_logger.log_value("monitors/action_p_value", reports["action"]["p_value"],
+                                     reduce="min")
+        if "latency" in reports:
+            for key in ("p50", "p99"):
+                metrics_logger.log_value(f"monitors/latency_{key}", reports["latency"][key],
+                                         reduce="max")

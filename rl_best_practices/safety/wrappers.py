@@ -20,7 +20,7 @@ import gymnasium as gym
 import numpy as np
 from gymnasium import spaces
 
-from rl_best_practices.errors import InvalidTypeError, InvalidValueError
+from rl_best_practices.errors import InvalidTypeError, InvalidValueError, NoSafeActionError
 from rl_best_practices.safety.layer import SafetyLayer
 from rl_best_practices.safety.market import market_state
 from rl_best_practices.validation import check_callable
@@ -41,6 +41,14 @@ class SafetyWrapper(gym.Wrapper):
     ``safety_reason``. The learner keeps the proposed action as the action it took (that is
     what its policy sampled); the filter is part of the environment it learns about.
 
+    When no candidate passes, the layer raises
+    :class:`~rl_best_practices.errors.NoSafeActionError`. By default the wrapper lets it
+    propagate (the caller decides). Given ``safe_action``, a stated last resort (for the market:
+    trade nothing), the wrapper executes that action instead, counts the step in
+    :attr:`no_safe_action_steps` and reports ``safety_outcome="no_safe_action"`` with the
+    layer's reason, so an RLlib env runner keeps sampling and the count shows how often it
+    happened. The stated action is not checked (nothing passed): choose one the world tolerates.
+
     >>> from rl_best_practices.envs import MarketEnv
     >>> from rl_best_practices.safety.market import position_limit, reduce_position
     >>> layer = SafetyLayer((-10, 10), [position_limit(5)], reduce_position(10))
@@ -49,16 +57,39 @@ class SafetyWrapper(gym.Wrapper):
     >>> _, _, _, _, info = env.step(np.array([8.0], dtype=np.float32))
     >>> info["proposed_action"], info["executed_action"], info["position"]
     (array([8.], dtype=float32), array([5.]), 5.0)
+    >>> strict = SafetyWrapper(MarketEnv({"action_type": "continuous"}),
+    ...                        SafetyLayer((-10, 10), [position_limit(5)]),
+    ...                        safe_action=np.zeros(1, dtype=np.float32))
+    >>> _ = strict.reset(seed=0)
+    >>> _ = strict.step(np.array([5.0], dtype=np.float32))
+    >>> info = strict.step(np.array([8.0], dtype=np.float32))[-1]   # no fallback: nothing passes
+    >>> info["safety_outcome"], info["executed_action"], strict.no_safe_action_steps
+    ('no_safe_action', array([0.], dtype=float32), 1)
     """
 
     def __init__(self, env: gym.Env, layer: SafetyLayer,
-                 state_fn: Callable[[gym.Env], Any] = market_state) -> None:
+                 state_fn: Callable[[gym.Env], Any] = market_state, *,
+                 safe_action: Any = None) -> None:
         super().__init__(env)
         self.layer = _check_layer(layer)
         self.state_fn = check_callable("state_fn", state_fn)
+        if safe_action is not None and not env.action_space.contains(safe_action):
+            raise InvalidValueError(
+                f"safe_action {safe_action!r} is outside the action space {env.action_space}")
+        self.safe_action = safe_action
+        self.no_safe_action_steps = 0
 
     def step(self, action: Any) -> tuple[Any, SupportsFloat, bool, bool, dict[str, Any]]:
-        decision = self.layer.decide(action, self.state_fn(self.env))
+        try:
+            decision = self.layer.decide(action, self.state_fn(self.env))
+        except NoSafeActionError as exc:
+            if self.safe_action is None:
+                raise
+            self.no_safe_action_steps += 1
+            obs, reward, terminated, truncated, info = self.env.step(self.safe_action)
+            info = {**info, "proposed_action": action, "executed_action": self.safe_action,
+                    "safety_outcome": "no_safe_action", "safety_reason": str(exc)}
+            return obs, reward, terminated, truncated, info
         obs, reward, terminated, truncated, info = self.env.step(decision.action)
         info = {**info, "proposed_action": decision.proposed, "executed_action": decision.action,
                 "safety_outcome": decision.outcome, "safety_reason": decision.reason}

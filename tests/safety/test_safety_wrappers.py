@@ -7,7 +7,7 @@ import pytest
 from gymnasium.utils.env_checker import check_env
 
 from rl_best_practices.envs import MarketEnv
-from rl_best_practices.errors import InvalidTypeError, InvalidValueError
+from rl_best_practices.errors import InvalidTypeError, InvalidValueError, NoSafeActionError
 from rl_best_practices.safety import (
     ActionMaskWrapper,
     SafetyLayer,
@@ -86,3 +86,28 @@ def test_safety_wrapper_records_the_decision_in_info():
     assert info["safety_outcome"] == "projected"
     assert info["safety_reason"] == "position_limit: position 8.0 would exceed the limit 5.0"
     np.testing.assert_array_equal(info["executed_action"], [5.0])
+
+
+def test_safety_wrapper_degrades_to_the_stated_safe_action_and_counts_it():
+    """No fallback, nothing passes: with safe_action the wrapper holds instead of crashing."""
+    layer = SafetyLayer((-10, 10), [position_limit(15)])
+    hold = np.zeros(1, dtype=np.float32)
+    env = SafetyWrapper(MarketEnv({"action_type": "continuous"}), layer, safe_action=hold)
+    env.reset(seed=0)
+    outcomes = [env.step(np.array([10.0], dtype=np.float32))[-1]["safety_outcome"]
+                for _ in range(4)]
+    assert outcomes[0] == "passed"  # then every buy of 10 would take the position above 15
+    assert env.no_safe_action_steps == outcomes.count("no_safe_action") >= 2
+    assert env.unwrapped.position <= 15
+    assert layer.get_safety_stats()["outcomes"]["no_safe_action"] == env.no_safe_action_steps
+
+
+def test_safety_wrapper_without_a_safe_action_lets_the_error_propagate():
+    env = SafetyWrapper(MarketEnv({"action_type": "continuous"}),
+                        SafetyLayer((-10, 10), [position_limit(5)]))
+    env.reset(seed=0)
+    with pytest.raises(NoSafeActionError):
+        env.step(np.array([8.0], dtype=np.float32))
+    with pytest.raises(InvalidValueError, match="safe_action"):
+        SafetyWrapper(MarketEnv({"action_type": "continuous"}), SafetyLayer(),
+                      safe_action=np.array([50.0], dtype=np.float32))
