@@ -7,6 +7,8 @@
   feature differences, solved with ``scipy.optimize``.
 * :func:`trajectory_features` rolls a policy out on the market env and sums per-step features
   (:data:`FEATURE_NAMES`).
+* :func:`best_of_n` measures what optimising a learned reward does to the true objective:
+  pick the best of ``N`` candidates by the proxy and by the truth, for growing ``N``.
 * :func:`random_pairs` draws pairs of trajectories to show a reviewer; :func:`check_pairs`
   validates the two sides of compared pairs.
 * :func:`preference_arrays` turns preferences stored by
@@ -28,6 +30,7 @@ True
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -41,7 +44,9 @@ from rl_best_practices.validation import check_array, check_callable, check_int,
 
 __all__ = [
     "FEATURE_NAMES",
+    "BestOfN",
     "BradleyTerryRewardModel",
+    "best_of_n",
     "check_pairs",
     "preference_arrays",
     "random_pairs",
@@ -159,9 +164,16 @@ class BradleyTerryRewardModel:
 
 
 def trajectory_features(
-    policy: Callable[[np.ndarray], Any], seed: int, env_config: Mapping[str, Any] | None = None
+    policy: Callable[[np.ndarray], Any],
+    seed: int,
+    env_config: Mapping[str, Any] | None = None,
+    *,
+    max_drawdown: bool = False,
 ) -> np.ndarray:
     """Per-step :data:`FEATURE_NAMES` summed over one episode of ``policy`` on the market env.
+
+    With ``max_drawdown`` a fifth entry follows: the episode's largest per-step drawdown (its
+    worst moment), which a reward model on the summed features cannot see.
 
     >>> from rl_best_practices.envs import flat_policy
     >>> trajectory_features(flat_policy(MarketEnv()), seed=0, env_config={"episode_length": 10})
@@ -170,13 +182,14 @@ def trajectory_features(
     policy = check_callable("policy", policy)
     env = MarketEnv(dict(env_config or {}))
     obs, _ = env.reset(seed=check_int("seed", seed, minimum=0))
-    total = np.zeros(len(FEATURE_NAMES))
+    total, worst = np.zeros(len(FEATURE_NAMES)), 0.0
     done = False
     while not done:
         obs, _, terminated, truncated, info = env.step(policy(obs))
         total += (info["pnl"], info["drawdown"], info["turnover"], abs(info["position"]))
+        worst = max(worst, float(info["drawdown"]))
         done = terminated or truncated
-    return total
+    return np.append(total, worst) if max_drawdown else total
 
 
 def preference_arrays(
@@ -224,3 +237,66 @@ def random_pairs(pool: Any, n: int, rng: np.random.Generator) -> tuple[np.ndarra
     i = rng.integers(len(pool), size=n)
     j = (i + rng.integers(1, len(pool), size=n)) % len(pool)  # never i itself
     return pool[i], pool[j]
+
+
+@dataclass(frozen=True)
+class BestOfN:
+    """What best-of-``N`` selection picked: one row per repeat, one column per ``N`` in ``ns``.
+
+    ``proxy_pick`` and ``oracle_pick`` are the true scores of the candidate with the highest
+    proxy and the highest true score among the same ``N``; ``random_pick`` the true score of a
+    uniformly random one of them; ``proxy_of_pick`` the proxy score of the proxy's pick.
+    """
+
+    ns: tuple[int, ...]
+    proxy_pick: np.ndarray
+    oracle_pick: np.ndarray
+    random_pick: np.ndarray
+    proxy_of_pick: np.ndarray
+
+    @property
+    def gap(self) -> np.ndarray:
+        """True score lost by trusting the proxy: ``oracle_pick - proxy_pick`` (>= 0)."""
+        return self.oracle_pick - self.proxy_pick
+
+
+def best_of_n(proxy: Any, truth: Any, ns: Iterable[int], rng: np.random.Generator) -> BestOfN:
+    """Best-of-``N`` optimisation of a proxy, judged by the truth (Goodhart's law measured).
+
+    ``proxy`` and ``truth`` score the same pool of candidates (e.g. a learned reward and the
+    annotator's true utility of each trajectory), one row per repeat: shape
+    ``(repeats, pool)``, or ``(pool,)`` for one repeat (a 1-D ``truth`` is shared by all
+    rows). For each repeat and each ``N`` in ``ns``, ``N`` distinct candidates are drawn at
+    random and the one with the highest proxy is compared with the one with the highest truth.
+    The more ``N``, the harder the proxy is optimised.
+
+    >>> truth = np.arange(10.0)
+    >>> proxy = np.tile(np.where(truth == 9, -1.0, truth), (50, 1))  # wrong about the best one
+    >>> picks = best_of_n(proxy, truth, [1, 10], np.random.default_rng(0))
+    >>> picks.gap.mean(axis=0).tolist()   # N = 10 sees all: the proxy picks 8, the oracle 9
+    [0.0, 1.0]
+    """
+    scores = check_array("proxy", proxy)
+    if scores.ndim not in (1, 2):
+        raise InvalidValueError(f"proxy must be 1-D or 2-D (repeats x pool), got {scores.shape}")
+    scores = np.atleast_2d(scores)
+    true = check_array("truth", truth)
+    if true.shape not in (scores.shape, scores.shape[1:]):
+        raise InvalidValueError(
+            f"truth must score the same pool as proxy, shape {scores.shape[1:]} or "
+            f"{scores.shape}, got {true.shape}"
+        )
+    true = np.broadcast_to(true, scores.shape)
+    pool = scores.shape[1]
+    sizes = tuple(check_int("N", n, minimum=1, maximum=pool) for n in ns)
+    if not sizes:
+        raise InvalidValueError("ns must hold at least one N")
+    if not isinstance(rng, np.random.Generator):
+        raise InvalidTypeError(f"rng must be a numpy.random.Generator, got {type(rng).__name__}")
+    out = np.zeros((4, len(scores), len(sizes)))
+    for r, (row, true_row) in enumerate(zip(scores, true, strict=True)):
+        for k, n in enumerate(sizes):
+            drawn = rng.choice(pool, size=n, replace=False)  # in random order
+            pick = drawn[np.argmax(row[drawn])]
+            out[:, r, k] = (true_row[pick], true_row[drawn].max(), true_row[drawn[0]], row[pick])
+    return BestOfN(sizes, *out)

@@ -118,13 +118,18 @@ def _noisy_signal_trader(
 
 
 def sample_trajectories(
-    n: int, rng: np.random.Generator, env_config: Mapping[str, Any] | None = None
+    n: int,
+    rng: np.random.Generator,
+    env_config: Mapping[str, Any] | None = None,
+    *,
+    max_drawdown: bool = False,
 ) -> np.ndarray:
     """Summed features of ``n`` episodes of varied trading behaviour, one row per episode.
 
     Each episode follows the signal with its own entry threshold and position cap and takes a
     random action with its own probability: careful, reckless, idle and noisy traders side by
-    side, as a reviewer would be shown.
+    side, as a reviewer would be shown. With ``max_drawdown`` each row ends with the episode's
+    largest drawdown (see :func:`~rl_best_practices.reward_model.trajectory_features`).
 
     >>> sample_trajectories(3, np.random.default_rng(0), {"episode_length": 10}).shape
     (3, 4)
@@ -137,7 +142,8 @@ def sample_trajectories(
         epsilon = rng.uniform(0.0, 0.6)
         noise = np.random.default_rng(rng.integers(2**32))
         policy = _noisy_signal_trader(threshold, cap, epsilon, noise)
-        rows.append(trajectory_features(policy, int(rng.integers(2**31)), env_config))
+        rows.append(trajectory_features(policy, int(rng.integers(2**31)), env_config,
+                                        max_drawdown=max_drawdown))
     return np.array(rows)
 
 

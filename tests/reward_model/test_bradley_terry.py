@@ -12,6 +12,7 @@ from rl_best_practices.feedback import TIE, HumanFeedbackCollector
 from rl_best_practices.reward_model import (
     FEATURE_NAMES,
     BradleyTerryRewardModel,
+    best_of_n,
     check_pairs,
     preference_arrays,
     random_pairs,
@@ -158,3 +159,77 @@ def test_bad_arguments_raise():
         model.agreement([[1.0, 0.0]], [[0.0, 1.0]], [0.5])
     with pytest.raises(errors.InvalidValueError, match="one value per pair"):
         model.agreement([[1.0, 0.0]], [[0.0, 1.0]], [1.0, 0.0])
+
+
+def test_the_maximum_drawdown_column_is_the_worst_step_and_leaves_the_sums_alone():
+    def trader(obs):
+        return 2 if obs[0] > 0 else 0
+
+    plain = trajectory_features(trader, 3, SHORT)
+    extended = trajectory_features(trader, 3, SHORT, max_drawdown=True)
+    np.testing.assert_array_equal(extended[:4], plain)
+    assert extended.shape == (5,) and 0 < extended[4] <= plain[1]  # the worst step <= the sum
+    env = MarketEnv(SHORT)
+    obs, _ = env.reset(seed=3)
+    worst, done = 0.0, False
+    while not done:
+        obs, _, terminated, truncated, info = env.step(trader(obs))
+        worst, done = max(worst, info["drawdown"]), terminated or truncated
+    assert extended[4] == pytest.approx(worst)
+
+
+def test_best_of_n_with_a_perfect_proxy_loses_nothing():
+    truth = np.random.default_rng(0).normal(size=50)
+    picks = best_of_n(np.tile(2 * truth + 1, (30, 1)), truth, [1, 5, 50], np.random.default_rng(1))
+    np.testing.assert_array_equal(picks.gap, 0.0)
+    assert picks.ns == (1, 5, 50) and picks.proxy_pick.shape == (30, 3)
+    np.testing.assert_array_equal(picks.oracle_pick[:, 2], truth.max())  # N = pool sees all
+    np.testing.assert_array_equal(picks.proxy_of_pick, 2 * picks.proxy_pick + 1)
+    # with N = 1 the three picks are the same candidate
+    np.testing.assert_array_equal(picks.random_pick[:, 0], picks.oracle_pick[:, 0])
+
+
+def test_best_of_n_regressional_goodhart_grows_with_the_optimisation_pressure():
+    # proxy = truth + independent noise: the harder the selection, the more the proxy's pick
+    # falls short of the oracle's and the more its proxy score overstates its truth
+    rng = np.random.default_rng(2)
+    truth = rng.normal(size=2000)
+    proxy = truth + rng.normal(size=(400, 2000))
+    picks = best_of_n(proxy, truth, [1, 4, 64], rng)
+    gap, overstated = picks.gap.mean(axis=0), (picks.proxy_of_pick - picks.proxy_pick).mean(axis=0)
+    assert gap[0] == 0 and gap[1] + 0.1 < gap[2]
+    assert abs(overstated[0]) < 0.2 and overstated[1] + 0.3 < overstated[2]
+    assert np.all(picks.gap >= 0)
+    # a random pick is a random candidate: its mean is the pool's (400 draws: s.e. 0.05)
+    assert abs(picks.random_pick[:, 2].mean() - truth.mean()) < 0.2
+    # the proxy's pick still beats a random one: optimising an imperfect proxy helps here
+    assert picks.proxy_pick[:, 2].mean() > picks.random_pick[:, 2].mean() + 1
+
+
+def test_best_of_n_accepts_one_truth_per_repeat():
+    truth = np.array([[0.0, 1.0, 2.0], [2.0, 1.0, 0.0]])
+    picks = best_of_n(-truth, truth, [3], np.random.default_rng(0))
+    np.testing.assert_array_equal(picks.proxy_pick[:, 0], [0.0, 0.0])
+    np.testing.assert_array_equal(picks.gap[:, 0], [2.0, 2.0])
+
+
+@pytest.mark.parametrize(
+    "proxy, truth, ns, rng, error, message",
+    [
+        (np.zeros((2, 3, 4)), np.zeros(4), [1], 0, errors.InvalidValueError, "1-D or 2-D"),
+        (np.zeros((2, 4)), np.zeros(3), [1], 0, errors.InvalidValueError, "same pool"),
+        (np.zeros((2, 4)), np.zeros((3, 4)), [1], 0, errors.InvalidValueError, "same pool"),
+        (np.zeros(4), np.zeros(4), [5], 0, errors.InvalidValueError,
+         r"N must be an integer in \[1, 4\]"),
+        (np.zeros(4), np.zeros(4), [0], 0, errors.InvalidValueError, "N must be"),
+        (np.zeros(4), np.zeros(4), [2.0], 0, errors.InvalidTypeError, "N must be an int"),
+        (np.zeros(4), np.zeros(4), [], 0, errors.InvalidValueError, "at least one N"),
+        ([np.nan, 0.0], np.zeros(2), [1], 0, errors.InvalidValueError, "proxy must be finite"),
+        (np.zeros(2), [np.inf, 0.0], [1], 0, errors.InvalidValueError, "truth must be finite"),
+        (np.zeros(4), np.zeros(4), [1], 7, errors.InvalidTypeError, "rng must be a numpy"),
+    ],
+)
+def test_best_of_n_bad_input_raises(proxy, truth, ns, rng, error, message):
+    generator = np.random.default_rng(0) if rng == 0 else rng
+    with pytest.raises(error, match=message):
+        best_of_n(proxy, truth, ns, generator)

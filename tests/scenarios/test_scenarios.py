@@ -45,6 +45,14 @@ def test_sampled_trajectories_are_reproducible_and_varied():
     assert a.shape == (20, 4) and np.all(a.std(axis=0) > 0)
 
 
+def test_sampled_trajectories_can_carry_their_maximum_drawdown():
+    plain = sample_trajectories(10, np.random.default_rng(7), SHORT)
+    extended = sample_trajectories(10, np.random.default_rng(7), SHORT, max_drawdown=True)
+    np.testing.assert_array_equal(extended[:, :4], plain)  # the same episodes
+    assert extended.shape == (10, 5) and np.all(extended[:, 4] <= extended[:, 1])
+    assert np.all(extended[:, 4] >= 0) and extended[:, 4].max() > 0
+
+
 def test_annotator_labels_follow_the_hidden_utility_and_flip_at_the_noise_rate(pool):
     a, b = random_pairs(pool, 4000, np.random.default_rng(4))
     clean = SimulatedAnnotator(0.05, 0.0, np.random.default_rng(0))
