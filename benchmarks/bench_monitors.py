@@ -23,13 +23,7 @@ from rl_best_practices.drift import (
     siegmund_delay,
 )
 from rl_best_practices.envs import MarketEnv
-from rl_best_practices.safety import (
-    SafetyLayer,
-    market_state,
-    position_limit,
-    reduce_position,
-    var_limit,
-)
+from rl_best_practices.safety.realised import margin_sweep
 
 from common import Row, per_call_seconds
 
@@ -88,25 +82,9 @@ def _arl_rows() -> list[Row]:
     ]
 
 
-def _breach_rate(margin: float, var_cap: float = 150.0) -> float:
-    layer = SafetyLayer((-10.0, 10.0), [position_limit(100.0),
-                                        var_limit(var_cap * (1 - margin), exit_step=10.0)],
-                        reduce_position(10.0))
-    env = MarketEnv({"action_type": "continuous"})
-    over = steps = 0
-    for seed in range(20):
-        obs, _ = env.reset(seed=seed)
-        done = False
-        while not done:
-            proposal = np.array([10.0 if obs[0] > 0 else -10.0])
-            obs, _, terminated, truncated, info = env.step(
-                layer.filter_action(proposal, market_state(env)))
-            over, steps, done = over + (info["var"] > var_cap), steps + 1, terminated or truncated
-    return over / steps
-
-
 def _breach_rows() -> list[Row]:
-    without, with_margin = _breach_rate(0.0), _breach_rate(0.2)
+    sweep = margin_sweep([0.0, 0.2], seeds=range(20))  # lesson 02's measurement, same episodes
+    without, with_margin = (float(sweep[m][1].mean()) for m in (0.0, 0.2))
     return [Row(figure="realised VaR breaches behind the safety layer, signal trader, 4,000 steps",
                 value=f"margin 0.20: {with_margin:.2%} of steps",
                 baseline=f"no margin: {without:.2%} of steps", ratio=None,

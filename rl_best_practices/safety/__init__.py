@@ -12,6 +12,9 @@ The parts, each read on its own:
 * :mod:`~rl_best_practices.safety.market`: the course market's :func:`market_state`, the
   constraints :func:`position_limit` and :func:`var_limit`, and the fallback
   :func:`reduce_position`.
+* :mod:`~rl_best_practices.safety.realised`: the layer judged by the world, realised VaR
+  breaches and P&L per episode (:func:`realised_breaches`) and across safety margins
+  (:func:`margin_sweep`, :func:`margin_layer`).
 * :mod:`~rl_best_practices.safety.wrappers`: :class:`SafetyWrapper` and :class:`ActionMaskWrapper`
   apply a layer inside a Gymnasium env (the second with RLlib's action-mask observation).
 
@@ -33,6 +36,12 @@ from rl_best_practices.safety.market import (
     reduce_position,
     var_limit,
 )
+from rl_best_practices.safety.realised import (
+    margin_layer,
+    margin_sweep,
+    realised_breaches,
+    signal_trader,
+)
 from rl_best_practices.safety.wrappers import ActionMaskWrapper, SafetyWrapper
 
 __all__ = [
@@ -43,9 +52,13 @@ __all__ = [
     "SafetyLayer",
     "SafetyWrapper",
     "evaluate_constraint",
+    "margin_layer",
+    "margin_sweep",
     "market_state",
     "nearest_safe_point",
     "position_limit",
+    "realised_breaches",
     "reduce_position",
+    "signal_trader",
     "var_limit",
 ]

@@ -6,7 +6,8 @@ constraints ``fn(action, state) -> (is_safe, reason)`` (see
 an unsafe proposal is replaced by the nearest checked-safe point on the segment towards the
 fallback policy's action (minimal intervention, found by bisection in
 :mod:`~rl_best_practices.safety.actions`), else by the fallback's action, else by a default
-action, and when none of them passes it raises :class:`~rl_best_practices.errors.NoSafeActionError`.
+action, and when none of them passes it raises :class:`~rl_best_practices.errors.NoSafeActionError`,
+or, given a stated ``safe_action``, executes that instead and counts it (``no_safe_action``).
 A constraint that raises, or returns something other than ``(bool, reason)``, counts as a
 violation (fail closed). Each call's result is a :class:`SafetyDecision`. Counters are exact,
 the log of recent events is a bounded ring buffer stamped by an injectable clock, an optional
@@ -77,7 +78,8 @@ class SafetyDecision:
         action: the action to execute (same form as the proposal: float, array or int).
         proposed: the proposal as received (after a human override, if any).
         outcome: ``"passed"``, ``"clipped"`` (bounds only), ``"projected"`` (nearest safe point
-            towards the fallback), ``"fallback"`` or ``"default"``.
+            towards the fallback), ``"fallback"``, ``"default"`` or ``"no_safe_action"`` (nothing
+            passed: the layer's stated ``safe_action`` was executed).
         reason: why the proposal was changed (``None`` when it passed unchanged).
     """
 
@@ -101,6 +103,10 @@ class SafetyLayer:
             ignored and the fallback is used until the cool-down allows one trial.
         human_override: ``fn(action, state) -> action or None``; a returned action replaces the
             proposal (and is still checked); its use is counted and logged.
+        safe_action: the stated last resort when no candidate passes (for the market: trade
+            nothing). ``None`` (default): raise :class:`NoSafeActionError`. Otherwise it is
+            executed unchecked (nothing passed), reported as outcome ``"no_safe_action"`` and
+            counted; it must be finite and inside the bounds. Choose one the world tolerates.
         minimal_intervention: search the segment from the fallback (or default) action to the
             proposal for the safe point nearest to the proposal. Needs numeric actions.
         tolerance: the bisection stops when the bracket is shorter than this (action units).
@@ -121,6 +127,7 @@ class SafetyLayer:
         default_action: Any = None,
         circuit_breaker: CircuitBreaker | None = None,
         human_override: Callable[[Any, Any], Any] | None = None,
+        safe_action: Any = None,
         minimal_intervention: bool = True,
         tolerance: float = 1e-6,
         max_log: int = 100,
@@ -137,14 +144,13 @@ class SafetyLayer:
                                    f"got {type(circuit_breaker).__name__}")
         self.tolerance = check_number("tolerance", tolerance, minimum=0, low_open=True)
         self.clock = check_callable("clock", clock)
-        if default_action is not None:
-            default = _to_internal(default_action, self.action_bounds, "default_action")
-            if not _all_finite(default) or not _in_bounds(default, self.action_bounds):
-                raise InvalidValueError(
-                    f"default_action must be finite and inside action_bounds "
-                    f"{_bounds_text(self.action_bounds)}, got {default_action!r}"
-                )
-        self.default_action = default_action
+        for name, value in (("default_action", default_action), ("safe_action", safe_action)):
+            internal = None if value is None else _to_internal(value, self.action_bounds, name)
+            if value is not None and not (
+                    _all_finite(internal) and _in_bounds(internal, self.action_bounds)):
+                raise InvalidValueError(f"{name} must be finite and inside action_bounds "
+                                        f"{_bounds_text(self.action_bounds)}, got {value!r}")
+        self.default_action, self.safe_action = default_action, safe_action
         self.circuit_breaker = circuit_breaker
         self.minimal_intervention = bool(minimal_intervention)
         self._log: deque[dict[str, Any]] = deque(maxlen=check_int("max_log", max_log, minimum=1))
@@ -156,6 +162,7 @@ class SafetyLayer:
         self._outcomes = dict.fromkeys(OUTCOMES, 0)
         self._overrides = 0
         self._breaker_routed = 0
+        self._degraded = 0
 
     # ---- checks -----------------------------------------------------------------------------
 
@@ -285,10 +292,10 @@ class SafetyLayer:
                  project: bool) -> SafetyDecision:
         found = self._anchor(state, reasons)
         if found is None:
-            self._outcomes["no_safe_action"] += 1
-            message = "no safe action: " + "; ".join(reasons)
-            self._log.append({"time": self.clock(), "event": "no_safe_action", "reasons": reasons})
-            raise NoSafeActionError(message)
+            message = self._no_safe_action(reasons)
+            safe = _like(_to_internal(self.safe_action, self.action_bounds), self._template)
+            return SafetyDecision(_to_user_like(safe, self._template), proposed,
+                                  "no_safe_action", message)
         anchor, source = found
         executed, moved = anchor, False
         if project:
@@ -299,8 +306,20 @@ class SafetyLayer:
         return SafetyDecision(
             _to_user_like(executed, self._template), proposed, outcome, "; ".join(reasons))
 
+    def _no_safe_action(self, reasons: list[str]) -> str:
+        """Count and log a call where nothing passed; raise unless a safe action is stated."""
+        self._outcomes["no_safe_action"] += 1
+        message = "no safe action: " + "; ".join(reasons)
+        self._log.append({"time": self.clock(), "event": "no_safe_action", "reasons": reasons,
+                          "degraded": self.safe_action is not None})
+        if self.safe_action is None:
+            raise NoSafeActionError(message)
+        self._degraded += 1
+        return message + "; executed the stated safe_action"
+
     def filter_action(self, action: Any, state: Any) -> Any:
-        """The action to execute instead of ``action``: always one that passed every check.
+        """The action to execute instead of ``action``: always one that passed every check
+        (except the stated ``safe_action``, executed only when nothing passed).
 
         Order: clip to the bounds; if that passes, return it. Otherwise (a violation is
         counted) take the fallback's action, else the default action, whichever passes first,
@@ -351,6 +370,8 @@ class SafetyLayer:
     def filter_discrete(self, index: int, state: Any, candidates: Sequence[Any]) -> int:
         """The index to execute: ``index`` if its candidate is safe, else the safe candidate
         nearest to it in value (ties: the smaller one). Counters move as in :meth:`decide`.
+        When none is safe: :class:`NoSafeActionError`, or the index of the stated
+        ``safe_action``, which must then be one of ``candidates``.
 
         >>> from rl_best_practices.safety.market import position_limit
         >>> layer = SafetyLayer(constraint_functions=[position_limit(100)])
@@ -358,14 +379,17 @@ class SafetyLayer:
         1
         """
         index = check_int("index", index, minimum=0, maximum=len(candidates) - 1)
+        safe_index = None if self.safe_action is None else next((i for i, c in enumerate(
+            candidates) if _equal(np.asarray(c), np.asarray(self.safe_action))), None)
+        if self.safe_action is not None and safe_index is None:
+            raise InvalidValueError(f"safe_action {self.safe_action!r} is not one of the "
+                                    f"candidates {list(candidates)}")
         self._calls += 1
         try:
             mask = self.action_mask(state, candidates)
         except NoSafeActionError as exc:
-            self._outcomes["no_safe_action"] += 1
-            self._log.append(
-                {"time": self.clock(), "event": "no_safe_action", "reasons": [str(exc)]})
-            raise
+            self._no_safe_action([str(exc).removeprefix("no safe action: ")])
+            return int(safe_index)
         if mask[index]:
             self._outcomes["passed"] += 1
             return index
@@ -388,13 +412,21 @@ class SafetyLayer:
         (the lesson's name) and its synonym ``fallback_uses``: calls that executed the fallback's
         or default action or a point towards it, ``interventions`` (executed
         differs from proposed), ``intervention_rate``, ``overrides``, ``breaker_routed``,
-        ``breaker_state`` and ``recent_violations`` (oldest first, at most ``max_log``).
+        ``no_safe_action`` (calls where nothing passed), ``safe_action_uses`` (those answered
+        with the stated ``safe_action`` instead of an error), ``breaker_state`` and
+        ``recent_violations`` (oldest first, at most ``max_log``).
 
-        >>> SafetyLayer().get_safety_stats()["intervention_rate"]
-        0.0
+        >>> from rl_best_practices.safety.market import position_limit
+        >>> layer = SafetyLayer((-10, 10), [position_limit(100)], safe_action=0.0)
+        >>> d = layer.decide(10.0, {"position": 95})   # no fallback: nothing passes
+        >>> d.action, d.outcome
+        (0.0, 'no_safe_action')
+        >>> {k: layer.get_safety_stats()[k] for k in ("no_safe_action", "safe_action_uses")}
+        {'no_safe_action': 1, 'safe_action_uses': 1}
         """
         o = self._outcomes
-        interventions = o["clipped"] + o["projected"] + o["fallback"] + o["default"]
+        interventions = (o["clipped"] + o["projected"] + o["fallback"] + o["default"]
+                         + self._degraded)
         return {
             "total_calls": self._calls,
             "total_violations": self._violations,
@@ -407,6 +439,8 @@ class SafetyLayer:
             "intervention_rate": interventions / self._calls if self._calls else 0.0,
             "overrides": self._overrides,
             "breaker_routed": self._breaker_routed,
+            "no_safe_action": o["no_safe_action"],
+            "safe_action_uses": self._degraded,
             "breaker_state": None if self.circuit_breaker is None else self.circuit_breaker.state,
             "recent_violations": list(self._log),
         }

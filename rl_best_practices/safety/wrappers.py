@@ -48,6 +48,7 @@ class SafetyWrapper(gym.Wrapper):
     :attr:`no_safe_action_steps` and reports ``safety_outcome="no_safe_action"`` with the
     layer's reason, so an RLlib env runner keeps sampling and the count shows how often it
     happened. The stated action is not checked (nothing passed): choose one the world tolerates.
+    A layer built with its own ``safe_action`` degrades itself; such steps are counted here too.
 
     >>> from rl_best_practices.envs import MarketEnv
     >>> from rl_best_practices.safety.market import position_limit, reduce_position
@@ -90,6 +91,7 @@ class SafetyWrapper(gym.Wrapper):
             info = {**info, "proposed_action": action, "executed_action": self.safe_action,
                     "safety_outcome": "no_safe_action", "safety_reason": str(exc)}
             return obs, reward, terminated, truncated, info
+        self.no_safe_action_steps += decision.outcome == "no_safe_action"  # the layer's safe_action
         obs, reward, terminated, truncated, info = self.env.step(decision.action)
         info = {**info, "proposed_action": decision.proposed, "executed_action": decision.action,
                 "safety_outcome": decision.outcome, "safety_reason": decision.reason}

@@ -380,3 +380,54 @@ def test_nearest_safe_point_validates_its_arguments():
         nearest_safe_point(0.0, 1.0, bool, tolerance=True)
     with pytest.raises(InvalidValueError, match="tolerance must be a finite number > 0"):
         nearest_safe_point(0.0, 1.0, bool, tolerance=0.0)
+
+
+def test_a_stated_safe_action_answers_when_nothing_passes_and_is_counted():
+    layer = SafetyLayer((-10, 10), [position_limit(100)], safe_action=0.0)
+    decisions = [layer.decide(a, {"position": 95}) for a in (10.0, 3.0, 8.0)]
+    assert [(d.action, d.outcome) for d in decisions] == [
+        (0.0, "no_safe_action"), (3.0, "passed"), (0.0, "no_safe_action")]
+    assert "position 105.0" in decisions[0].reason and "safe_action" in decisions[0].reason
+    out = layer.filter_action(np.array([10.0]), {"position": 95})  # the proposal's form
+    assert isinstance(out, np.ndarray) and out.shape == (1,) and out[0] == 0.0
+    stats = layer.get_safety_stats()
+    assert stats["no_safe_action"] == stats["safe_action_uses"] == 3
+    assert stats["outcomes"]["no_safe_action"] == 3 and stats["interventions"] == 3
+    assert stats["intervention_rate"] == 0.75 and stats["total_violations"] == 3
+    assert [e["degraded"] for e in stats["recent_violations"] if e["event"] == "no_safe_action"] \
+        == [True] * 3
+
+
+def test_a_safe_fallback_still_comes_before_the_stated_safe_action():
+    layer = SafetyLayer((-10, 10), [position_limit(100)], reduce_position(10), safe_action=0.0)
+    assert layer.decide(10.0, {"position": 95}).outcome == "projected"
+    assert layer.get_safety_stats()["safe_action_uses"] == 0
+
+
+def test_without_a_safe_action_the_layer_still_raises_and_counts():
+    layer = SafetyLayer((-10, 10), [position_limit(100)])
+    with pytest.raises(NoSafeActionError, match="position 105.0"):
+        layer.decide(10.0, {"position": 95})
+    stats = layer.get_safety_stats()
+    assert stats["no_safe_action"] == 1 and stats["safe_action_uses"] == 0
+    assert stats["interventions"] == 0
+
+
+@pytest.mark.parametrize("bad, error", [(11.0, InvalidValueError),
+                                        (float("nan"), InvalidValueError),
+                                        ("hold", InvalidTypeError)])
+def test_a_bad_safe_action_is_refused(bad, error):
+    with pytest.raises(error, match="safe_action"):
+        SafetyLayer((-10, 10), [position_limit(100)], safe_action=bad)
+
+
+def test_filter_discrete_degrades_to_the_index_of_the_safe_action():
+    layer = SafetyLayer(constraint_functions=[position_limit(100)], safe_action=0.0)
+    assert layer.filter_discrete(1, {"position": 150}, [-10.0, 0.0, 10.0]) == 1  # nothing safe
+    assert layer.filter_discrete(2, {"position": 95}, [-10.0, 0.0, 10.0]) == 1   # nearest safe
+    stats = layer.get_safety_stats()
+    assert stats["safe_action_uses"] == 1 and stats["outcomes"]["projected"] == 1
+    reasons = [e["reasons"] for e in stats["recent_violations"] if e["event"] == "no_safe_action"]
+    assert reasons == [["every one of [-10.0, 0.0, 10.0] fails a check"]]
+    with pytest.raises(InvalidValueError, match="not one of the candidates"):
+        layer.filter_discrete(0, {"position": 0}, [-10.0, 10.0])

@@ -102,6 +102,17 @@ def test_safety_wrapper_degrades_to_the_stated_safe_action_and_counts_it():
     assert layer.get_safety_stats()["outcomes"]["no_safe_action"] == env.no_safe_action_steps
 
 
+def test_safety_wrapper_counts_the_steps_a_layer_with_its_own_safe_action_degraded():
+    layer = SafetyLayer((-10, 10), [position_limit(15)], safe_action=0.0)
+    env = SafetyWrapper(MarketEnv({"action_type": "continuous"}), layer)
+    env.reset(seed=0)
+    infos = [env.step(np.array([10.0], dtype=np.float32))[-1] for _ in range(4)]
+    degraded = [info for info in infos if info["safety_outcome"] == "no_safe_action"]
+    assert env.no_safe_action_steps == len(degraded) == layer.get_safety_stats()["safe_action_uses"]
+    assert len(degraded) >= 2 and all(info["executed_action"][0] == 0.0 for info in degraded)
+    assert env.unwrapped.position <= 15
+
+
 def test_safety_wrapper_without_a_safe_action_lets_the_error_propagate():
     env = SafetyWrapper(MarketEnv({"action_type": "continuous"}),
                         SafetyLayer((-10, 10), [position_limit(5)]))
