@@ -39,7 +39,12 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 
 from rl_best_practices.deployment import Canary, FallbackChain, Guard
-from rl_best_practices.errors import AllPoliciesFailedError, Error, InvalidValueError
+from rl_best_practices.errors import (
+    AllPoliciesFailedError,
+    Error,
+    InvalidValueError,
+    NoSafeActionError,
+)
 from rl_best_practices.validation import check_array, check_callable, check_int, check_text
 
 __all__ = ["CanaryRouter", "CanaryService", "PolicyDeployment", "serve_canary"]
@@ -137,7 +142,7 @@ class CanaryRouter:
             return JSONResponse({"error": str(exc)}, status_code=400)
         try:  # off the event loop: the chain waits for the policies' replicas
             return JSONResponse(await asyncio.to_thread(self.decide, key, obs, state))
-        except AllPoliciesFailedError as exc:  # even the safe action failed: say so, keep serving
+        except (AllPoliciesFailedError, NoSafeActionError) as exc:  # say so, keep serving
             return JSONResponse({"error": str(exc)}, status_code=503)
 
     def record(self, arm: str, metrics: dict[str, float]) -> str:
