@@ -265,7 +265,7 @@ class ProductionChecklist:
         """Re-run every registered check, then True only when every item of every category is
         complete for the current model (a result from an earlier run never decides alone)."""
         self.run_checks()
-        return all(self.is_complete(c, i) for c, i in self._keys())
+        return self._verdict()
 
     def _verdict(self) -> bool:
         """Readiness from the recorded evidence, without running checks (for reports)."""
@@ -275,7 +275,8 @@ class ProductionChecklist:
     def _marker(self, category: str, item: str) -> str:
         found = self.evidence(category, item)
         if found is None:
-            return "[s]" if (category, item) in self.stale() else "[ ]"
+            recorded = (category, item) in self._automated or (category, item) in self._manual
+            return "[s]" if recorded else "[ ]"  # evidence exists, but for another model
         if not found.passed:
             return "[!]"
         return "[A]" if found.kind == "automated" else "[M]"

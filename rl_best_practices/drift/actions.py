@@ -36,6 +36,7 @@ from typing import Any
 import numpy as np
 from scipy import stats
 
+from rl_best_practices.drift.detector import budget_threshold
 from rl_best_practices.drift.two_sample import ks_2samp_sorted
 from rl_best_practices.errors import InvalidTypeError, InvalidValueError
 from rl_best_practices.validation import (
@@ -197,7 +198,4 @@ def calibrate_action_threshold(make_monitor: Callable[[], ActionMonitor],
         observed += monitor.n_observed
     if not p_values:
         raise InvalidValueError("the clean streams are too short for a single check")
-    allowed = int(alarms_per_10k * observed / 10_000)
-    ordered = np.sort(p_values)
-    value = ordered[0] / 2 if allowed == 0 else ordered[min(allowed, len(ordered)) - 1]
-    return float(np.clip(value, np.finfo(float).tiny, 1 - np.finfo(float).eps))
+    return budget_threshold(p_values, observed, alarms_per_10k)

@@ -54,7 +54,7 @@ from rl_best_practices.validation import (
     check_rows,
 )
 
-__all__ = ["CORRECTIONS", "DistributionShiftDetector", "calibrate_threshold"]
+__all__ = ["CORRECTIONS", "DistributionShiftDetector", "budget_threshold", "calibrate_threshold"]
 
 CORRECTIONS = ("bonferroni", "bh")
 """Multiple-testing corrections: Bonferroni (family-wise error) or Benjamini-Hochberg."""
@@ -357,7 +357,18 @@ def calibrate_threshold(
     if not family_p:
         raise InvalidValueError(
             "the clean streams are too short for a single check; give longer streams")
+    return budget_threshold(family_p, observed, alarms_per_10k)
+
+
+def budget_threshold(p_values: Sequence[float], observed: int, alarms_per_10k: float) -> float:
+    """The p-value threshold that lets ``alarms_per_10k`` of ``observed`` clean observations
+    alarm: the ``k``-th smallest of the checks' ``p_values`` (the smallest, halved, when the
+    budget allows none), kept inside (0, 1). Shared by every calibration on clean streams.
+
+    >>> budget_threshold([0.3, 0.01, 0.2, 0.04], observed=10_000, alarms_per_10k=2)
+    0.04
+    """
     allowed = int(alarms_per_10k * observed / 10_000)
-    ordered = np.sort(family_p)
+    ordered = np.sort(p_values)
     value = ordered[0] / 2 if allowed == 0 else ordered[min(allowed, len(ordered)) - 1]
-    return float(np.clip(value, np.finfo(float).tiny, 1 - np.finfo(float).eps))  # within (0, 1)
+    return float(np.clip(value, np.finfo(float).tiny, 1 - np.finfo(float).eps))
