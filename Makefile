@@ -3,6 +3,7 @@
 #   make test   set up, then lint (ruff) and run unit, property, doctest and notebook (nbval) tests
 #   make student  write the student edition (solutions stubbed) to build/student/
 #   make html   build the course site (Sphinx) into build/html/
+#   make mutate mutation testing of the decision code (for releases; about an hour)
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
@@ -17,7 +18,7 @@ export OMP_NUM_THREADS ?= 1
 export MKL_NUM_THREADS ?= 1
 export PYDEVD_DISABLE_FILE_VALIDATION := 1
 
-.PHONY: install lab lint test execute html bench student clean check-python
+.PHONY: install lab lint test execute html bench mutate student clean check-python
 
 check-python:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else 1)' 2>/dev/null || { \
@@ -56,6 +57,12 @@ student: install
 bench: install
 	$(BIN)/python benchmarks/run_all.py
 
+# mutmut changes the decision code one small thing at a time and runs the tests that reach it;
+# the score per module goes to benchmarks/MUTATION.md and the README.
+mutate: install
+	rm -rf mutants
+	$(BIN)/python tools/mutation.py
+
 clean:
-	rm -rf $(VENV) build docs/reference .pytest_cache .hypothesis
+	rm -rf $(VENV) build docs/reference mutants .pytest_cache .hypothesis
 	find . -name __pycache__ -type d -prune -exec rm -rf {} +

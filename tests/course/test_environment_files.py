@@ -39,10 +39,11 @@ def test_the_three_files_name_the_same_packages_at_the_same_versions():
     assert pins((ROOT / "environment.yml").read_text().splitlines()) == expected
 
 
-def test_the_pins_the_course_relies_on():
-    expected = pyproject_pins()
-    assert expected["ray"] == "2.60.0"
-    assert expected["torch"] == "2.13.0"  # the CPU build; a looser pin pulls a CUDA build
+def test_the_installed_torch_is_the_cpu_build_the_pin_asks_for():
+    """A looser torch requirement pulls a multi-gigabyte CUDA build on these machines."""
+    import torch
+
+    assert torch.version.cuda is None, f"torch {torch.__version__} was built for CUDA"
 
 
 def test_gymnasium_is_pinned_as_ray_pins_it():

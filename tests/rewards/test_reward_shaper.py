@@ -111,12 +111,29 @@ def test_bad_settings_raise(kwargs):
         RewardShaper(**kwargs)
 
 
-def test_memory_is_bounded():
+def test_memory_stops_growing_once_the_diagnostic_window_is_full():
+    """Measured with tracemalloc: 20,000 more steps allocate nothing that stays alive.
+
+    An unbounded history of 20,000 records would hold well over a megabyte.
+    """
+    import tracemalloc
+
     shaper = RewardShaper(window=100)
-    for i in range(5000):
-        shaper.compute_shaped_reward(float(i % 7), {"a": 1.0}, {"a": 1.0})
-    assert len(shaper._recent) == 100
-    assert shaper.get_diagnostics()["count"] == 5000
+
+    def steps(n):
+        for i in range(n):
+            shaper.compute_shaped_reward(float(i % 7), {"a": 1.0}, {"a": 1.0})
+
+    steps(2_000)
+    tracemalloc.start()
+    try:
+        before = tracemalloc.get_traced_memory()[0]
+        steps(20_000)
+        grown = tracemalloc.get_traced_memory()[0] - before
+    finally:
+        tracemalloc.stop()
+    assert grown < 20_000, f"{grown} bytes kept after 20,000 steps"
+    assert shaper.get_diagnostics()["count"] == 22_000
 
 
 def test_frozen_statistics_do_not_move_and_survive_save_and_load(tmp_path):
@@ -194,24 +211,81 @@ def test_potential_shaping_respects_termination_but_not_truncation():
         potential_shaping(1.0, float("nan"), 0.9, terminated=False)
 
 
+def random_mdp(rng, n_states=5, n_actions=3):
+    """A random MDP whose last state is terminal (absorbing, no reward)."""
+    P = rng.dirichlet(np.ones(n_states), size=(n_states, n_actions))
+    P[-1] = 0.0
+    P[-1, :, -1] = 1.0
+    R = rng.normal(size=P.shape)
+    R[-1] = 0.0
+    return P, R
+
+
+def shaping_matrix(phi, gamma):
+    """F[s, a, s'] built with potential_shaping; reaching the last state terminates."""
+    n = len(phi)
+    F = np.array([[potential_shaping(phi[s], phi[t], gamma, terminated=t == n - 1)
+                   for t in range(n)] for s in range(n)])
+    F[-1] = 0.0  # nothing is earned after termination
+    return np.broadcast_to(F[:, None, :], (n, 3, n))
+
+
+def brute_force_policy(P, R, gamma):
+    """The best deterministic policy by evaluating every one of them exactly."""
+    import itertools
+
+    n_states, n_actions, _ = P.shape
+    expected = (P * R).sum(axis=2)
+    best, best_values = None, None
+    for policy in itertools.product(range(n_actions), repeat=n_states):
+        rows = np.arange(n_states)
+        values = np.linalg.solve(np.eye(n_states) - gamma * P[rows, policy],
+                                 expected[rows, policy])
+        if best_values is None or (values > best_values + 1e-9).any():
+            best, best_values = np.array(policy), values
+    return best, best_values
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_optimal_policy_finds_the_values_of_the_best_of_all_deterministic_policies(seed):
+    P, R = random_mdp(np.random.default_rng(seed), n_states=4)
+    policy, values = optimal_policy(P, R, 0.9)
+    _, best_values = brute_force_policy(P, R, 0.9)
+    np.testing.assert_allclose(values, best_values, atol=1e-6)
+    expected = (P * R).sum(axis=2)
+    rows = np.arange(len(policy))
+    np.testing.assert_allclose(  # the returned policy achieves those values
+        np.linalg.solve(np.eye(len(policy)) - 0.9 * P[rows, policy], expected[rows, policy]),
+        best_values, atol=1e-6,
+    )
+
+
 @settings(max_examples=40, deadline=None)
 @given(st.integers(0, 2**32 - 1))
 def test_potential_shaping_never_changes_the_optimal_policy(seed):
     """Ng, Harada and Russell (1999) on random MDPs with an absorbing terminal state."""
     rng = np.random.default_rng(seed)
-    n_states, n_actions, gamma = 5, 3, 0.9
-    P = rng.dirichlet(np.ones(n_states), size=(n_states, n_actions))
-    P[-1] = 0.0
-    P[-1, :, -1] = 1.0  # the terminal state absorbs
-    R = rng.normal(size=P.shape)
-    R[-1] = 0.0
-    phi = rng.normal(scale=5, size=n_states)
-    phi[-1] = 0.0  # Φ = 0 at termination
-    F = gamma * phi[None, None, :] - phi[:, None, None]
-    F[-1] = 0.0
+    gamma = 0.9
+    P, R = random_mdp(rng)
+    phi = rng.normal(scale=5, size=len(P))
     policy, _ = optimal_policy(P, R, gamma)
-    shaped_policy, _ = optimal_policy(P, R + F, gamma)
+    shaped_policy, _ = optimal_policy(P, R + shaping_matrix(phi, gamma), gamma)
     assert np.array_equal(policy[:-1], shaped_policy[:-1])
+
+
+def test_shaping_of_the_same_size_that_is_not_potential_based_changes_the_policy():
+    """The control for the test above: the invariance is a property of F = γΦ(s') − Φ(s)."""
+    changed = 0
+    for seed in range(20):
+        rng = np.random.default_rng(seed)
+        P, R = random_mdp(rng)
+        phi = rng.normal(scale=5, size=len(P))
+        F = shaping_matrix(phi, 0.9)
+        arbitrary = rng.permutation(F.ravel()).reshape(F.shape)  # same values, no potential
+        arbitrary[-1] = 0.0
+        policy, _ = optimal_policy(P, R, 0.9)
+        changed += not np.array_equal(policy[:-1], optimal_policy(P, R + arbitrary, 0.9)[0][:-1])
+    assert changed >= 10
 
 
 def test_optimal_policy_validates_its_input():

@@ -1,0 +1,189 @@
+"""Mutation testing of the course's decision code: run mutmut, score each module, write the table.
+
+Usage: python tools/mutation.py [--report-only] [--no-readme]
+
+mutmut (configured under ``[tool.mutmut]`` in pyproject.toml) changes one small thing at a time in
+the modules listed there (``<`` for ``<=``, ``and`` for ``or``, a constant, a dropped argument) and
+runs the tests that reach the changed function. A mutant the tests fail on is *killed*; one they
+pass on *survived*: either the tests miss a behaviour, or the change cannot alter behaviour (an
+*equivalent* mutant). Equivalent mutants are listed, each with the reason, in
+``tests/equivalent_mutants.toml``; a listed mutant that the tests kill, or that no longer exists,
+is reported as stale so the list stays true.
+
+Only decision code is scored: functions that only format text for people (``report``,
+``to_markdown``, ``summary``...) are listed in ``PRESENTATION`` and left out of the score. The
+table goes to ``benchmarks/MUTATION.md`` and into the README between its mutation markers.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import subprocess
+import sys
+import time
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+EQUIVALENT_FILE = ROOT / "tests" / "equivalent_mutants.toml"
+RESULTS_FILE = ROOT / "benchmarks" / "MUTATION.md"
+START, END = "<!-- mutation:start -->", "<!-- mutation:end -->"
+TARGET = 0.90
+
+# Functions that only turn results into text for people, per module: outside the decision code.
+PRESENTATION = {
+    "rl_best_practices.checklist.gate": {
+        "ProductionChecklist.report", "ProductionChecklist.print_checklist",
+        "ProductionChecklist.to_markdown", "ProductionChecklist._marker",
+    },
+    "rl_best_practices.deployment.canary": {"Canary.summary", "_label"},
+    "rl_best_practices.evaluation": {
+        "SeedComparison.__str__", "NonInferiority.summary", "NonInferiority.__str__",
+        "learning_curve_figure",
+    },
+    "rl_best_practices.safety.actions": {"_show", "_bounds_text"},
+}
+
+KILLED = {"killed", "timeout", "segfault", "caught by type check"}
+# mutmut names a mutant module.xǁClassǁmethod__mutmut_N or module.x_function__mutmut_N
+MUTANT = re.compile(
+    r"^(?P<module>[\w.]+)\.x(?:ǁ(?P<cls>\w+)ǁ(?P<method>\w+)|_(?P<func>\w+))__mutmut_\d+$"
+)
+
+
+@dataclass
+class ModuleScore:
+    module: str
+    killed: int = 0
+    equivalent: int = 0
+    survived: int = 0
+    outside: int = 0
+
+    @property
+    def scored(self) -> int:
+        return self.killed + self.survived
+
+    @property
+    def score(self) -> float:
+        return self.killed / self.scored if self.scored else 1.0
+
+
+def function_of(key: str) -> tuple[str, str]:
+    """``(module, function)`` of a mutant's name, e.g. ``Canary.record``."""
+    match = MUTANT.match(key)
+    if not match:
+        raise ValueError(f"unexpected mutant name {key!r}")
+    function = match["func"] or f"{match['cls']}.{match['method']}"
+    return match["module"], function
+
+
+def statuses(mutants: Path) -> dict[str, str]:
+    """Every mutant's status, from mutmut's per-file results."""
+    from mutmut.stats import status_by_exit_code
+
+    result = {}
+    for meta in sorted(mutants.rglob("*.py.meta")):
+        for key, code in json.loads(meta.read_text())["exit_code_by_key"].items():
+            result[key] = status_by_exit_code[code]
+    return result
+
+
+def load_equivalent() -> dict[str, str]:
+    table = tomllib.loads(EQUIVALENT_FILE.read_text()) if EQUIVALENT_FILE.exists() else {}
+    mutants = table.get("mutant", {})
+    empty = [key for key, why in mutants.items() if not str(why).strip()]
+    if empty:
+        raise SystemExit(f"{EQUIVALENT_FILE.name}: give the reason for {empty}")
+    return mutants
+
+
+def score(status: dict[str, str], equivalent: dict[str, str]):
+    """Per-module scores, the surviving mutants and the stale equivalence entries."""
+    modules: dict[str, ModuleScore] = {}
+    survivors, stale = [], sorted(set(equivalent) - set(status))
+    for key, state in sorted(status.items()):
+        if state == "not checked":
+            raise SystemExit(f"{key} was not checked: the mutmut run did not finish")
+        module, function = function_of(key)
+        row = modules.setdefault(module, ModuleScore(module))
+        if function in PRESENTATION.get(module, ()):
+            row.outside += 1
+        elif state in KILLED:
+            row.killed += 1
+            if key in equivalent:
+                stale.append(key)
+        elif key in equivalent:
+            row.equivalent += 1
+        else:
+            row.survived += 1
+            survivors.append((key, state))
+    return sorted(modules.values(), key=lambda r: r.module), survivors, stale
+
+
+def table(rows: list[ModuleScore], minutes: float, commit: str) -> str:
+    lines = [
+        f"Measured on commit {commit}; `make mutate` took {minutes:.0f} min.",
+        "",
+        "| module | mutants killed | equivalent (listed) | survived | presentation (not scored) "
+        f"| score | target ≥ {TARGET:.0%} |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for r in rows:
+        met = "yes" if r.score >= TARGET else "NO"
+        lines.append(
+            f"| `{r.module.removeprefix('rl_best_practices.')}` | {r.killed} | {r.equivalent} "
+            f"| {r.survived} | {r.outside} | {r.score:.1%} | {met} |"
+        )
+    return "\n".join(lines) + "\n"
+
+
+def commit_name() -> str:
+    head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT,
+                          capture_output=True, text=True).stdout.strip() or "unknown"
+    dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=ROOT,
+                           capture_output=True, text=True).stdout.strip()
+    return f"{head} + uncommitted changes" if dirty else head
+
+
+def write(text: str, readme: bool) -> None:
+    from common import machine
+
+    body = f"Machine: {machine()}\n\n{text}"
+    RESULTS_FILE.write_text("# Mutation testing\n\nWritten by `make mutate`.\n\n" + body)
+    path = ROOT / "README.md"
+    content = path.read_text()
+    if readme and START in content and END in content:
+        head, rest = content.split(START, 1)
+        path.write_text(f"{head}{START}\n{body}{END}{rest.split(END, 1)[1]}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--report-only", action="store_true",
+                        help="score the last run in mutants/ without running mutmut again")
+    parser.add_argument("--no-readme", action="store_true", help="leave README.md as it is")
+    args = parser.parse_args()
+    started = time.perf_counter()
+    if not args.report_only:
+        subprocess.run([sys.executable, "-m", "mutmut", "run", "--max-children", "2"],
+                       cwd=ROOT, check=True, stdout=subprocess.DEVNULL)
+    rows, survivors, stale = score(statuses(ROOT / "mutants"), load_equivalent())
+    minutes = (time.perf_counter() - started) / 60
+    text = table(rows, minutes, commit_name())
+    print(text)
+    for key, state in survivors:
+        print(f"{state}: {key}   (mutmut show {key})")
+    for key in stale:
+        print(f"stale entry in {EQUIVALENT_FILE.name}: {key} (killed or gone)")
+    if not args.report_only:
+        write(text, readme=not args.no_readme)
+    if stale or any(r.score < TARGET for r in rows):
+        sys.exit(1)
+
+
+if __name__ == "__main__":
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    main()
