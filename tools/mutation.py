@@ -160,6 +160,20 @@ def write(text: str, readme: bool) -> None:
         path.write_text(f"{head}{START}\n{body}{END}{rest.split(END, 1)[1]}")
 
 
+def run_mutmut() -> None:
+    """Run mutmut; its progress spinner goes to build/mutmut.log, a failure's cause to stderr."""
+    log = ROOT / "build" / "mutmut.log"
+    log.parent.mkdir(exist_ok=True)
+    with log.open("w") as out:
+        code = subprocess.run([sys.executable, "-m", "mutmut", "run", "--max-children", "2"],
+                              cwd=ROOT, stdout=out, stderr=subprocess.STDOUT).returncode
+    if code:
+        lines = [line for line in log.read_text().replace("\r", "\n").splitlines()
+                 if line.strip() and not "\u2800" <= line[0] <= "\u28ff"]  # not a spinner
+        print("\n".join(lines[-40:]), file=sys.stderr)
+        raise SystemExit(f"mutmut failed (exit {code}); its whole output is in {log}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--report-only", action="store_true",
@@ -168,8 +182,7 @@ def main() -> None:
     args = parser.parse_args()
     started = time.perf_counter()
     if not args.report_only:
-        subprocess.run([sys.executable, "-m", "mutmut", "run", "--max-children", "2"],
-                       cwd=ROOT, check=True, stdout=subprocess.DEVNULL)
+        run_mutmut()
     rows, survivors, stale = score(statuses(ROOT / "mutants"), load_equivalent())
     minutes = (time.perf_counter() - started) / 60
     text = table(rows, minutes, commit_name())
