@@ -1,9 +1,12 @@
 """Cost of the deployment patterns per decision, against calling the policy directly (same run).
 
 The policy is a small NumPy network the size of the course's PPO model (5 -> 64 -> 64 -> 3), so
-the figures show the wrapper's overhead on a realistic call rather than on an empty function.
-A deadline costs a hand-off to a worker thread; its target (20x a 5 µs call, about 100 µs) keeps
-it a small share of a decision that must answer within milliseconds.
+the figures show the wrapper's overhead on a realistic call rather than on an empty function;
+calling that policy directly is the alternative a practitioner has (no wrapper at all). Targets,
+fixed before measuring, count policy calls: a wrapper that makes one call should cost at most
+one more (2x direct); the shadow makes two calls and logs (3x). A deadline costs a hand-off to
+a worker thread; its target, 20x a 5 µs call (about 100 µs, 0.2% of the 50 ms deadline lesson 06
+gives its chain), keeps it a small share of a decision that must answer within milliseconds.
 """
 
 import numpy as np
@@ -42,14 +45,15 @@ def run() -> list[Row]:
 
     direct = per_call_seconds(lambda: policy(obs), CALLS)
     rows = []
-    for figure, fn, target in [
+    for figure, fn, target, why in [
         ("fallback chain decision (breaker, action check; no deadline)",
-         lambda: chain.decide(obs), 2.0),
+         lambda: chain.decide(obs), 2.0, "one policy call + at most one more"),
         ("fallback chain decision with a 10 ms deadline (worker thread)",
-         lambda: deadline_chain.decide(obs), 20.0),
+         lambda: deadline_chain.decide(obs), 20.0, "about 100 µs, 0.2% of lesson 06's 50 ms"),
         ("canary routing (SHA-256 of the key) + decision",
-         lambda: canary.act(next(keys), obs), 2.0),
-        ("shadow decision (primary + candidate + log)", lambda: shadow.act(obs), 3.0),
+         lambda: canary.act(next(keys), obs), 2.0, "one policy call + at most one more"),
+        ("shadow decision (primary + candidate + log)", lambda: shadow.act(obs), 3.0,
+         "two policy calls + at most one more"),
     ]:
         seconds = per_call_seconds(fn, CALLS)
         ratio = seconds / direct
@@ -58,7 +62,7 @@ def run() -> list[Row]:
             value=f"{seconds * 1e6:.1f} µs",
             baseline=f"policy called directly {direct * 1e6:.1f} µs",
             ratio=ratio,
-            target=f"≤ {target:g}x direct",
+            target=f"≤ {target:g}x direct ({why})",
             met=ratio <= target,
         ))
     served = deadline_chain.counts["primary"] / sum(deadline_chain.counts.values())

@@ -9,7 +9,8 @@
   approximation (:func:`siegmund_delay`).
 * Realised breach rate of the safety layer (lesson 02): the share of steps that end with the
   market's own VaR above the limit of 150, for a signal-following trader behind the corrected
-  layer, checking the limit with no margin and with a margin of 0.20 (20 seeded episodes).
+  layer, checking the limit with no margin and with a margin of 0.20 (20 seeded episodes),
+  against lesson 02's budget (the desk tolerates a breach on one step in 400).
 """
 
 import numpy as np
@@ -88,7 +89,8 @@ def _breach_rows() -> list[Row]:
     return [Row(figure="realised VaR breaches behind the safety layer, signal trader, 4,000 steps",
                 value=f"margin 0.20: {with_margin:.2%} of steps",
                 baseline=f"no margin: {without:.2%} of steps", ratio=None,
-                target="margin 0.20: at most 0.1% of steps", met=with_margin <= 0.001)]
+                target="margin 0.20: ≤ 0.25% of steps (lesson 02: the desk's 1 step in 400)",
+                met=with_margin <= 0.0025)]
 
 
 def run() -> list[Row]:

@@ -49,6 +49,11 @@ def machine() -> str:
     return f"{cpu}, {os.cpu_count()} cores, Python {platform.python_version()}, {platform.system()}"
 
 
+def _cell(text: str) -> str:
+    """A table cell: a literal ``|`` (as in ``|bias|``) would end the cell early."""
+    return text.replace("|", "\\|")
+
+
 def markdown_table(rows: list[Row]) -> str:
     lines = [
         "| figure | value | baseline or anchor (same run) | ratio | target | met |",
@@ -57,5 +62,6 @@ def markdown_table(rows: list[Row]) -> str:
     for r in rows:
         ratio = "" if r.ratio is None else f"{r.ratio:.2f}x"
         met = "yes" if r.met else "NO"
-        lines.append(f"| {r.figure} | {r.value} | {r.baseline} | {ratio} | {r.target} | {met} |")
+        cells = [_cell(c) for c in (r.figure, r.value, r.baseline, ratio, r.target, met)]
+        lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines)

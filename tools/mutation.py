@@ -12,7 +12,8 @@ is reported as stale so the list stays true.
 
 Only decision code is scored: functions that only format text for people (``report``,
 ``to_markdown``, ``summary``...) are listed in ``PRESENTATION`` and left out of the score. The
-table goes to ``benchmarks/MUTATION.md`` and into the README between its mutation markers.
+table goes to ``benchmarks/MUTATION.md`` and into the README between its mutation markers
+(``benchmarks/run_all.py`` mirrors it, as it does the benchmark table).
 """
 
 from __future__ import annotations
@@ -30,7 +31,6 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 EQUIVALENT_FILE = ROOT / "tests" / "equivalent_mutants.toml"
 RESULTS_FILE = ROOT / "benchmarks" / "MUTATION.md"
-START, END = "<!-- mutation:start -->", "<!-- mutation:end -->"
 TARGET = 0.90
 
 # Functions that only turn results into text for people, per module: outside the decision code.
@@ -149,15 +149,16 @@ def commit_name() -> str:
 
 
 def write(text: str, readme: bool) -> None:
+    """Write benchmarks/MUTATION.md and mirror it into the README as `make bench` does."""
+    from run_all import mirror_all
+
     from common import machine
 
-    body = f"Machine: {machine()}\n\n{text}"
-    RESULTS_FILE.write_text("# Mutation testing\n\nWritten by `make mutate`.\n\n" + body)
-    path = ROOT / "README.md"
-    content = path.read_text()
-    if readme and START in content and END in content:
-        head, rest = content.split(START, 1)
-        path.write_text(f"{head}{START}\n{body}{END}{rest.split(END, 1)[1]}")
+    RESULTS_FILE.write_text(
+        f"# Mutation testing\n\nWritten by `make mutate`.\n\nMachine: {machine()}\n\n{text}"
+    )
+    if readme:
+        mirror_all()
 
 
 def run_mutmut() -> None:
