@@ -23,16 +23,27 @@ REGION = re.compile(
 )
 
 
-def stub_out(source: str) -> str:
-    """Replace every solution region in ``source`` with an indented stub."""
+def replace_solution(source: str, replacement: str) -> str:
+    """Replace every solution region in ``source`` with ``replacement``, indented like the region.
+
+    ``replacement`` is written from column 0; each of its lines takes the indentation of the
+    ``### BEGIN SOLUTION`` line, so an answer inside a function body stays inside it.
+    """
     if BEGIN not in source:
         raise ValueError(f"a cell tagged 'solution' has no {BEGIN!r} line:\n{source}")
+    lines = replacement.strip("\n").splitlines()
     result = REGION.sub(
-        lambda m: "\n".join(m["indent"] + line for line in STUB.splitlines()), source
+        lambda m: "\n".join(m["indent"] + line if line.strip() else "" for line in lines),
+        source,
     )
     if BEGIN in result or END in result:
         raise ValueError(f"unbalanced solution markers in:\n{source}")
     return result
+
+
+def stub_out(source: str) -> str:
+    """Replace every solution region in ``source`` with an indented stub."""
+    return replace_solution(source, STUB)
 
 
 def student_notebook(nb):
