@@ -103,7 +103,9 @@ def load_equivalent() -> dict[str, str]:
 def score(status: dict[str, str], equivalent: dict[str, str]):
     """Per-module scores, the surviving mutants and the stale equivalence entries."""
     modules: dict[str, ModuleScore] = {}
-    survivors, stale = [], sorted(set(equivalent) - set(status))
+    mutated = {function_of(key)[0] for key in status}
+    survivors = []
+    stale = sorted(key for key in set(equivalent) - set(status) if function_of(key)[0] in mutated)
     for key, state in sorted(status.items()):
         if state == "not checked":
             raise SystemExit(f"{key} was not checked: the mutmut run did not finish")

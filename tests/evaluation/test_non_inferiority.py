@@ -16,6 +16,15 @@ def test_the_bounds_are_the_paired_t_bounds():
     assert result.low == pytest.approx(test.confidence_interval(0.9).low)
     assert result.difference == pytest.approx((a - b).mean()) and result.n == 12
     assert result.shown == (result.low > -0.2)
+    assert result.high == pytest.approx(2 * result.difference - result.low)  # symmetric bounds
+    assert result.high == pytest.approx(
+        stats.ttest_rel(a, b, alternative="less").confidence_interval(0.9).high)
+
+
+def test_the_default_margin_asks_whether_the_candidate_is_better():
+    result = non_inferiority([5.1, 4.8, 5.5, 5.0, 5.2], [5.0, 4.9, 5.2, 5.1, 5.0])
+    assert result.margin == 0.0 and result.confidence == 0.95
+    assert -0.5 < result.low < 0 and not result.shown
 
 
 def test_pairing_cancels_the_days_luck():
@@ -45,10 +54,17 @@ def test_summary_says_what_was_shown():
     [
         (dict(candidate=[1.0, 2.0, 3.0], incumbent=[1.0, 2.0]), InvalidValueError,
          "must be paired"),
-        (dict(candidate=[1.0]), InvalidValueError, "candidate"),
+        (dict(candidate=[1.0]), InvalidValueError,
+         r"^candidate \(one value per seed or day\) must hold at least 2"),
+        (dict(incumbent=[1.0]), InvalidValueError,
+         r"^incumbent \(one value per seed or day\) must hold at least 2"),
+        (dict(candidate=[[1.0, 2.0]]), InvalidValueError,
+         r"^candidate \(one value per seed or day\) must be a 1-D array"),
+        (dict(incumbent=[[0.5, 1.5]]), InvalidValueError,
+         r"^incumbent \(one value per seed or day\) must be a 1-D array"),
         (dict(candidate=[1.0, np.nan]), InvalidValueError, "candidate"),
-        (dict(margin=-1.0), InvalidValueError, "margin"),
-        (dict(confidence=1.0), InvalidValueError, "confidence"),
+        (dict(margin=-1.0), InvalidValueError, r"^margin must be a finite number >= 0"),
+        (dict(confidence=1.0), InvalidValueError, r"^confidence must be a finite number in"),
         (dict(candidate="12"), InvalidValueError, "candidate"),
     ],
 )

@@ -63,14 +63,29 @@ def test_seed_interval_columns_and_shapes():
     ([1.0, np.nan], InvalidValueError), (["a", "b"], InvalidTypeError), ([], InvalidValueError),
 ])
 def test_seed_interval_refuses_bad_values(bad, error):
-    with pytest.raises(error):
+    with pytest.raises(error, match=r"^values \(one row per seed\) must be"):
         seed_interval(bad)
+
+
+def test_two_seeds_are_enough_for_an_interval():
+    mean, low, high = seed_interval([1.0, 3.0], confidence=0.9)
+    half = stats.t.ppf(0.95, 1) * np.std([1.0, 3.0], ddof=1) / np.sqrt(2)
+    assert (mean[0], low[0], high[0]) == pytest.approx((2.0, 2.0 - half, 2.0 + half))
 
 
 @pytest.mark.parametrize("confidence", [0, 1, 1.5, True, "0.9"])
 def test_seed_interval_refuses_bad_confidence(confidence):
-    with pytest.raises(InvalidValueError, match="confidence"):
+    with pytest.raises(InvalidValueError, match=r"^confidence must be a finite number in \(0, 1\)"):
         seed_interval([1.0, 2.0, 3.0], confidence)
+
+
+@pytest.mark.parametrize("bad, error, message", [
+    ([], InvalidValueError, "at least 1 value"), (["a"], InvalidTypeError, "numeric"),
+    ([1.0, np.inf], InvalidValueError, "finite"),
+])
+def test_interquartile_mean_refuses_bad_scores(bad, error, message):
+    with pytest.raises(error, match=f"^scores must .*{message}"):
+        interquartile_mean(bad)
 
 
 @pytest.mark.parametrize("n, scale_b", [(5, 1.0), (5, 3.0), (10, 2.0)])
@@ -96,13 +111,37 @@ def test_welch_power_matches_theory_and_its_interval_agrees_with_p():
     assert all((r.low > 0) == (r.p_value < 0.05) for r in results)
 
 
+def test_compare_seeds_reports_welchs_difference_interval_and_p_value():
+    a, b = np.array([5.1, 4.8, 5.5, 5.0, 5.2, 4.9]), np.array([4.0, 4.4, 3.9, 4.3])
+    result = compare_seeds(a, b, confidence=0.9)
+    welch = stats.ttest_ind(a, b, equal_var=False)
+    interval = welch.confidence_interval(confidence_level=0.9)
+    assert result.difference == pytest.approx(a.mean() - b.mean())
+    assert (result.low, result.high) == pytest.approx((interval.low, interval.high))
+    assert result.p_value == pytest.approx(welch.pvalue)
+    assert (result.confidence, result.n_candidate, result.n_baseline) == (0.9, 6, 4)
+    # one constant side still has the other's spread to test against (scipy warns about the
+    # constant side's moments, which is what this case is about)
+    with pytest.warns(RuntimeWarning, match="Precision loss"):
+        assert compare_seeds([1.0, 1.0, 1.0], [1.0, 2.0, 3.0]).p_value == pytest.approx(
+            stats.ttest_ind([1.0, 1.0, 1.0], [1.0, 2.0, 3.0], equal_var=False).pvalue)
+
+
 def test_compare_seeds_refuses_bad_input():
-    with pytest.raises(InvalidValueError, match="at least 2"):
+    with pytest.raises(InvalidValueError, match=r"^candidate \(one value per seed\) .*at least 2"):
         compare_seeds([1.0], [1.0, 2.0])
-    with pytest.raises(InvalidValueError, match="1-D"):
+    with pytest.raises(InvalidValueError, match=r"^baseline \(one value per seed\) .*at least 2"):
+        compare_seeds([1.0, 2.0], [1.0])
+    with pytest.raises(InvalidValueError, match=r"^candidate \(one value per seed\) .*1-D"):
         compare_seeds([[1.0, 2.0]], [1.0, 2.0])
-    with pytest.raises(InvalidValueError, match="both constant"):
+    with pytest.raises(InvalidValueError, match=r"^baseline \(one value per seed\) .*1-D"):
+        compare_seeds([1.0, 2.0], [[1.0, 2.0]])
+    with pytest.raises(InvalidValueError, match="^candidate and baseline are both constant: "
+                       "there is no spread to test against$"):
         compare_seeds([1.0, 1.0], [2.0, 2.0])
+    for confidence in (0, 1):
+        with pytest.raises(InvalidValueError, match=r"^confidence must be a finite number in"):
+            compare_seeds([1.0, 2.0], [1.0, 3.0], confidence)
 
 
 def test_interquartile_mean_matches_scipy_and_ignores_outliers():
@@ -119,6 +158,39 @@ def test_iqm_interval_is_stratified_and_reproducible():
     # Stratified: each task keeps its runs, so every resample holds 10 scores from each task
     # and the IQM stays in the middle of the two tasks' ranges.
     assert 40 < first[1] and first[2] < 70
+
+
+def test_iqm_interval_is_the_percentile_interval_of_the_stratified_bootstrap():
+    # An independent stratified bootstrap (runs redrawn within each task) with many resamples:
+    # at confidence 0.5 the interval's ends are its 25% and 75% quantiles, to within 0.1 of the
+    # bootstrap distribution's spread (Monte Carlo error of 2000 resamples: about 0.03 of it).
+    rng = np.random.default_rng(12)
+    scores = np.column_stack([rng.normal(0, 1, 12), rng.gamma(2.0, 3.0, 12)])
+    iqm, low, high = iqm_interval(scores, confidence=0.5, seed=3)
+    redrawn = np.stack([scores[rng.integers(12, size=(50_000, 12)), task]
+                        for task in range(2)], axis=2)  # (resamples, runs, tasks)
+    iqms = stats.trim_mean(redrawn.reshape(50_000, -1), 0.25, axis=1)
+    spread = iqms.std()
+    assert iqm == stats.trim_mean(scores.ravel(), 0.25)
+    assert abs(low - np.quantile(iqms, 0.25)) < 0.1 * spread
+    assert abs(high - np.quantile(iqms, 0.75)) < 0.1 * spread
+    assert iqm_interval(scores) == iqm_interval(scores, 0.95, n_resamples=2000, seed=0)
+    assert iqm_interval(scores, n_resamples=100, seed=0) != iqm_interval(scores)
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    ({"scores": [[1.0, 2.0]]},
+     r"^scores \(runs × tasks\) must be a 2-D array .* at least 2 row\(s\), got shape \(1, 2\)"),
+    ({"confidence": 0}, r"^confidence must be a finite number in \(0, 1\), got 0$"),
+    ({"confidence": 1}, r"^confidence must be a finite number in \(0, 1\), got 1$"),
+    ({"n_resamples": 99}, r"^n_resamples must be an integer >= 100, got 99$"),
+    ({"seed": -1}, r"^seed must be an integer >= 0, got -1$"),
+])
+def test_iqm_interval_refuses_bad_arguments(kwargs, message):
+    arguments = {"scores": [[1.0, 2.0], [3.0, 4.0]], **kwargs}
+    with pytest.raises(InvalidValueError, match=message):
+        iqm_interval(**arguments)
+    assert iqm_interval([[1.0, 2.0], [3.0, 4.0]], n_resamples=100, seed=0)[0] == 2.5
 
 
 def test_learning_curve_figure_draws_one_band_per_label():

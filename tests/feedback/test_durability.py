@@ -9,6 +9,7 @@ promise it and, with ``strace``, count that every acknowledged record was preced
 
 import re
 import shutil
+import sqlite3
 import subprocess
 import sys
 import textwrap
@@ -106,3 +107,48 @@ def test_every_acknowledged_record_was_synced_to_disk_first(tmp_path):
     # the check can fail: WAL with synchronous=NORMAL acknowledges without syncing
     acks, unsynced = _unsynced_acks(tmp_path, "control")
     assert acks == RECORDS and len(unsynced) == RECORDS
+
+
+def _fail_when_an_id_is_assigned(path, table):
+    """A trigger, made by a second connection, that fails the statement giving a generated-id
+    record its id: a crash between the row's insert and its id."""
+    with sqlite3.connect(path, isolation_level=None) as other:
+        other.execute(f"CREATE TRIGGER crash BEFORE UPDATE OF record_id ON {table} "
+                      "BEGIN SELECT RAISE(ABORT, 'injected crash'); END")
+
+
+def _stored(path):
+    with sqlite3.connect(path) as other:
+        return {table: other.execute(f"SELECT record_id FROM {table}").fetchall()
+                for table in ("ratings", "corrections", "preferences")}
+
+
+@pytest.mark.parametrize("kind", ["ratings", "corrections", "preferences"])
+def test_a_crash_before_a_generated_id_is_assigned_leaves_no_half_record(tmp_path, kind):
+    path = tmp_path / "fb.sqlite"
+    record = {
+        "ratings": lambda s: s.record_trajectory_rating("t", 4),
+        "corrections": lambda s: s.record_action_correction([0.5, 0.1], 1, 2),
+        "preferences": lambda s: s.record_preference("a", "b", "a"),
+    }[kind]
+    with HumanFeedbackCollector(path, clock=lambda: 0.0) as store:
+        store.record_trajectory_rating("kept", 3, record_id="r-0")
+        before = _stored(path)
+        _fail_when_an_id_is_assigned(path, kind)
+        with pytest.raises(sqlite3.IntegrityError, match="injected crash"):
+            record(store)
+        assert _stored(path) == before  # the row, its id and the shape are one transaction
+        with sqlite3.connect(path, isolation_level=None, timeout=0.1) as other:
+            other.execute("BEGIN IMMEDIATE")  # the write lock was released
+            other.execute("ROLLBACK")
+        with sqlite3.connect(path, isolation_level=None) as other:
+            other.execute("DROP TRIGGER crash")
+        prefix = {"ratings": "rating", "corrections": "correction", "preferences": "preference"}
+        expected = f"{prefix[kind]}-{2 if kind == 'ratings' else 1}"
+        assert record(store) == expected  # the retry stores it once, under the next free id
+        after = _stored(path)
+        assert after[kind] == before[kind] + [(expected,)]
+    with HumanFeedbackCollector(path) as reopened:  # and a correction of another shape is refused
+        if kind == "corrections":
+            with pytest.raises(errors.InvalidValueError, match="shape"):
+                reopened.record_action_correction([0.5], 1, 2)

@@ -57,6 +57,13 @@ def test_records_survive_a_new_collector_on_the_same_file(tmp_path):
         assert pair["action"] == 1
 
 
+def test_a_store_in_a_new_folder_makes_the_folder(tmp_path):
+    path = tmp_path / "new" / "nested" / "fb.sqlite"
+    with HumanFeedbackCollector(path) as fb:
+        fb.record_trajectory_rating("t", 3)
+    assert path.is_file()
+
+
 def test_the_database_uses_the_write_ahead_log(tmp_path):
     path = tmp_path / "fb.sqlite"
     HumanFeedbackCollector(path).close()
@@ -200,9 +207,14 @@ def test_a_repeated_record_id_is_an_idempotent_retry_or_an_error(store):
 
 
 def test_generated_ids_never_collide_with_explicit_ones(store):
-    store.record_trajectory_rating("t", 3, record_id="rating-1")
+    # The next generated rating id would be "rating-4": explicit records already hold it, and
+    # "rating-4+"; an explicit id may also look like anything the store uses internally.
+    for explicit in ["rating-4", "rating-4+", "XXXX"]:
+        store.record_trajectory_rating("t", 3, record_id=explicit)
     generated = store.record_trajectory_rating("t", 4)
-    assert generated != "rating-1" and len(store.record_ids()) == 2
+    assert generated == "rating-4++"
+    assert [r["record_id"] for r in store.ratings()] == ["rating-4", "rating-4+", "XXXX",
+                                                         "rating-4++"]
 
 
 def test_a_failed_batch_keeps_none_of_its_records(store):
@@ -240,7 +252,8 @@ def test_a_clock_that_returns_no_finite_time_stores_nothing(time):
 
 
 def test_bad_constructor_arguments():
-    with pytest.raises(errors.InvalidTypeError, match="action_space must be a Gymnasium space"):
+    with pytest.raises(errors.InvalidTypeError,
+                       match="^action_space must be a Gymnasium space or None, got int$"):
         HumanFeedbackCollector(action_space=3)
     with pytest.raises(errors.InvalidTypeError, match="clock must be callable") as info:
         HumanFeedbackCollector(clock=5)
@@ -318,6 +331,76 @@ def test_every_acknowledged_record_survives_a_killed_writer(tmp_path):
     assert len(stored) - len(acknowledged) <= 1  # at most the one being committed when killed
 
 
+@pytest.mark.parametrize("level, name", [(0, "OFF"), (1, "NORMAL"), (2, "FULL"), (3, "EXTRA")])
+def test_durability_reports_the_connections_sync_level_as_sqlite_names_it(tmp_path, level, name):
+    # The store always asks for FULL; the report must still say so if the connection held less.
+    with HumanFeedbackCollector(tmp_path / "fb.sqlite") as fb:
+        fb._conn.execute(f"PRAGMA synchronous={level}")
+        assert fb.durability() == {"journal_mode": "wal", "synchronous": name}
+
+
+def test_defaults_store_empty_comments_and_reasons(tmp_path):
+    path = tmp_path / "fb.sqlite"
+    with HumanFeedbackCollector(path, clock=FakeClock()) as fb:
+        fb.record_trajectory_rating("t", 3)
+        fb.record_action_correction([0.0], 1, 2)
+    with sqlite3.connect(path) as other:
+        assert other.execute("SELECT comments FROM ratings").fetchall() == [("",)]
+        assert other.execute("SELECT reason FROM corrections").fetchall() == [("",)]
+
+
+def test_a_correction_keeps_its_explicit_record_id_and_retries_idempotently(store):
+    assert store.record_action_correction([0.5], 1, 2, record_id="c-7") == "c-7"
+    assert store.record_action_correction([0.5], 1, 2, record_id="c-7") == "c-7"
+    assert store.record_ids() == {"c-7"}
+    with pytest.raises(errors.InvalidValueError,
+                       match=r"^record_id 'c-7' already holds a different correction; a record id "
+                       r"names one record \(repeat it only to retry the same record\)$"):
+        store.record_action_correction([0.5], 1, 0, record_id="c-7")
+
+
+def test_a_first_correction_racing_another_writers_first_of_another_shape_stores_nothing(
+        tmp_path):
+    # Both stores see no shape yet; the other writer's correction of shape (3,) commits while
+    # this one is being recorded (from its clock call), so this one's shape (2,) is refused.
+    path = tmp_path / "fb.sqlite"
+    other = HumanFeedbackCollector(path, clock=lambda: 0.0)
+
+    def racing_clock():
+        other.record_action_correction([1.0, 2.0, 3.0], 0, 1)
+        return 0.0
+
+    with HumanFeedbackCollector(path, clock=racing_clock) as fb:
+        with pytest.raises(errors.InvalidValueError,
+                           match=r"^state_shape is already \[3\], got \[2\]$"):
+            fb.record_action_correction([1.0, 2.0], 0, 1)
+        assert fb.record_ids() == {"correction-1"}  # the other writer's only
+        assert [p["state"].tolist() for p in fb.get_correction_dataset()] == [[1.0, 2.0, 3.0]]
+    other.close()
+
+
+def test_an_error_caught_inside_a_batch_keeps_the_batch_whole(store):
+    store.record_trajectory_rating("t", 4, record_id="r-1")
+    with store.batch() as batch:
+        store.record_trajectory_rating("before", 3)
+        with pytest.raises(errors.InvalidValueError, match="already holds a different rating"):
+            store.record_trajectory_rating("t", 1, record_id="r-1")
+        store.record_trajectory_rating("after", 5)
+        with HumanFeedbackCollector(store.path) as reader:
+            assert reader.record_ids() == {"r-1"}  # nothing of the batch before its commit
+    assert batch.ids == ("rating-2", "rating-3")
+    assert [r["trajectory_id"] for r in store.ratings()] == ["t", "before", "after"]
+
+
+def test_correction_arrays_of_an_empty_store_and_of_integer_states(store):
+    states, actions = store.correction_arrays()
+    assert (states.shape, states.dtype, actions.shape) == ((0, 0), np.float32, (0,))
+    store.record_action_correction([1, 2], 0, 2)
+    states, actions = store.correction_arrays()
+    assert states.dtype == np.float32 and states.tolist() == [[1.0, 2.0]]
+    assert actions.tolist() == [2]
+
+
 def test_summary_counts_and_averages(store):
     assert store.get_feedback_summary()["avg_rating"] is None
     store.record_trajectory_rating("a", 2)
@@ -326,7 +409,7 @@ def test_summary_counts_and_averages(store):
     store.record_action_correction([0.0], 2, 1)
     store.record_action_correction([0.0], 1, 1)
     summary = store.get_feedback_summary()
-    assert summary["avg_rating"] == pytest.approx(11 / 3, abs=1e-6)
+    assert summary["avg_rating"] == 3.666667  # rounded to 6 decimals
     assert summary["rated_trajectories"] == 2
     assert (summary["total_corrections"], summary["corrections_changing_the_action"]) == (2, 1)
     assert {type(v) for v in summary.values()} <= {int, float}  # plain JSON types

@@ -1,6 +1,7 @@
 """Exports of the feedback store and recorded episodes as Parquet, in RLlib's offline format."""
 
 import numpy as np
+import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 from gymnasium import spaces
@@ -45,11 +46,24 @@ def test_export_parquet_writes_every_table(store, tmp_path):
     assert not list((tmp_path / "export").glob(".*.tmp"))  # renamed into place
 
 
-def test_an_empty_store_exports_empty_tables(store, tmp_path):
-    paths = store.export_parquet(tmp_path / "export")
+def test_an_empty_store_exports_empty_tables_with_a_record_id_column(store, tmp_path):
+    paths = store.export_parquet(tmp_path / "new" / "export")  # missing parents are made
     assert {name: pq.read_table(path).num_rows for name, path in paths.items()} == {
         "ratings": 0, "corrections": 0, "preferences": 0
     }
+    for path in paths.values():
+        assert pq.read_table(path).schema == pa.schema([("record_id", pa.string())])
+    store.record_trajectory_rating("t1", 4)
+    again = store.export_parquet(tmp_path / "new" / "export")  # the folder exists: overwritten
+    assert pq.read_table(again["ratings"]).column("record_id").to_pylist() == ["rating-1"]
+
+
+def test_exported_states_and_actions_are_float_lists_even_when_given_as_integers(store, tmp_path):
+    store.record_action_correction([1, 2], 2, 1)
+    table = pq.read_table(store.export_parquet(tmp_path / "export")["corrections"])
+    for column in ("state", "policy_action", "human_action"):
+        assert table.schema.field(column).type == pa.list_(pa.float64())
+    assert table.column("state").to_pylist() == [[1.0, 2.0]]
 
 
 def test_corrections_become_one_step_episodes_for_behaviour_cloning(store, tmp_path):

@@ -170,3 +170,144 @@ def test_compressed_observations_are_a_clear_error(logged):
     table = table.set_column(table.column_names.index("obs"), "obs", packed)
     with pytest.raises(errors.InvalidValueError, match="output_compress_columns"):
         off_policy_value(table, target)
+
+
+# Three hand-made episodes (stored out of order), one observation x in (0, 1) per step: the
+# behaviour took action 1 with probability 0.5, the target takes it with probability x.
+EPISODES = {  # eps_id: [(x, action, reward), ...] in step order
+    "b": [(0.2, 0, 1.0), (0.6, 1, 2.0), (0.5, 1, -1.0)],
+    "a": [(0.7, 1, 3.0)],
+    "c": [(0.4, 0, 0.5), (0.6, 1, 4.0)],
+}
+
+
+def hand_made_table():
+    import pyarrow as pa
+
+    rows = [(eps, t, x, a, r) for eps, steps in EPISODES.items()
+            for t, (x, a, r) in enumerate(steps)]
+    rows = [rows[i] for i in (4, 0, 5, 2, 1, 3)]  # not in episode or step order
+    eps, t, x, a, r = zip(*rows, strict=True)
+    return pa.table({"eps_id": list(eps), "t": list(t), "obs": [[v] for v in x],
+                     "actions": list(a), "rewards": list(r),
+                     "action_logp": [float(np.log(0.5))] * len(rows)})
+
+
+def hand_made_target(obs):
+    return np.column_stack([1 - obs[:, 0], obs[:, 0]])
+
+
+def hand_estimates(gamma):
+    """IS, WIS and PDIS from their definitions, episode by episode."""
+    weights, returns, pdis = [], [], []
+    for steps in EPISODES.values():
+        w, ret, per_decision = 1.0, 0.0, 0.0
+        for t, (x, a, r) in enumerate(steps):
+            w *= (x if a == 1 else 1 - x) / 0.5
+            ret += gamma**t * r
+            per_decision += gamma**t * w * r
+        weights.append(w)
+        returns.append(ret)
+        pdis.append(per_decision)
+    weights, returns = np.array(weights), np.array(returns)
+    return {"is": np.mean(weights * returns), "wis": np.sum(weights * returns) / weights.sum(),
+            "pdis": np.mean(pdis)}, weights
+
+
+@pytest.mark.parametrize("gamma", [1.0, 0.9])
+def test_estimates_match_their_definitions_on_hand_made_episodes(gamma):
+    expected, weights = hand_estimates(gamma)
+    for method, value in expected.items():
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")  # weights 1.92, 1.4, 1.44: no collapse to warn of
+            est = off_policy_value(hand_made_table(), hand_made_target, method=method,
+                                   gamma=gamma)
+        assert est.value == pytest.approx(value, rel=1e-12), method
+        assert est.ess == pytest.approx(weights.sum() ** 2 / (weights**2).sum(), rel=1e-12)
+        assert est.n_episodes == 3 and est.low <= est.high
+
+
+def test_logged_episodes_are_grouped_ordered_and_their_last_steps_marked():
+    ep = load_episodes(hand_made_table())
+    assert ep.n_episodes == 3 and ep.starts.tolist() == [0, 1, 4]
+    assert ep.episode.tolist() == [0, 1, 1, 1, 2, 2] and ep.step.tolist() == [0, 0, 1, 2, 0, 1]
+    assert ep.obs[:, 0].tolist() == [0.7, 0.2, 0.6, 0.5, 0.4, 0.6]  # "a", then "b", then "c"
+    assert ep.actions.tolist() == [1, 0, 1, 1, 0, 1] and ep.actions.dtype == np.int64
+    assert ep.last().tolist() == [True, False, False, True, False, True]
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    ({"gamma": -0.1}, r"^gamma must be a finite number in \[0, 1\]"),
+    ({"confidence": 0.0}, r"^confidence must be a finite number in \(0, 1\)"),
+    ({"seed": -1}, r"^seed must be an integer >= 0"),
+    ({"min_ess": -0.1}, r"^min_ess must be a finite number in \[0, 1\]"),
+    ({"min_ess": 1.5}, r"^min_ess must be a finite number in \[0, 1\]"),
+])
+def test_settings_out_of_range_are_refused_by_name(kwargs, message):
+    with pytest.raises(errors.InvalidValueError, match=message):
+        off_policy_value(hand_made_table(), hand_made_target, **kwargs)
+
+
+@pytest.mark.parametrize("column, values, message", [
+    ("actions", [0, 1, 1, -1, 0, 1], "discrete actions"),
+    ("actions", [0.0, 1.0, 1.0, 0.5, 0.0, 1.0], "discrete actions"),
+    ("action_logp", [-0.7, -0.7, 0.5, -0.7, -0.7, -0.7], r"finite log-probabilities \(<= 0\)"),
+    ("action_logp", [-0.7, -0.7, np.nan, -0.7, -0.7, -0.7], r"finite log-probabilities \(<= 0\)"),
+])
+def test_logged_actions_and_their_probabilities_are_checked(column, values, message):
+    table = hand_made_table()
+    table = table.set_column(table.column_names.index(column), column, [values])
+    with pytest.raises(errors.InvalidValueError, match=message):
+        load_episodes(table)
+
+
+def test_one_transition_and_scalar_observations_are_enough():
+    table = hand_made_table()
+    scalar = table.set_column(table.column_names.index("obs"), "obs",
+                              [[row[0] for row in table.column("obs").to_pylist()]])
+    assert off_policy_value(scalar, hand_made_target, "is").value == pytest.approx(
+        hand_estimates(1.0)[0]["is"])
+    one = table.slice(5, 1)  # episode "a": one step, x = 0.7, action 1, reward 3
+    with pytest.warns(errors.EffectiveSampleSizeWarning):  # one episode: ESS 1
+        assert off_policy_value(one, hand_made_target, "is").value == pytest.approx(
+            3.0 * 0.7 / 0.5)
+    with pytest.raises(errors.InvalidValueError, match="^logged data hold no transitions$"):
+        load_episodes(table.slice(0, 0))
+
+
+def test_the_warning_starts_strictly_below_the_effective_sample_size_limits():
+    # Weights 1.92, 1.4 and 1.44: an ESS of 2.97, warned only when min_ess asks for more.
+    _, weights = hand_estimates(1.0)
+    ess = weights.sum() ** 2 / (weights**2).sum()
+    at_limit = ess / 3
+    assert at_limit * 3 == ess
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        off_policy_value(hand_made_table(), hand_made_target, "is", min_ess=at_limit)
+    with pytest.warns(errors.EffectiveSampleSizeWarning, match="collapsed to 2.9 of 3"):
+        off_policy_value(hand_made_table(), hand_made_target, "is",
+                         min_ess=float(np.nextafter(at_limit, 1)))
+
+    # Weights 1, 1 and 0 (the target never takes episode "c"'s first action): ESS exactly 2,
+    # the fewest effective episodes that are not warned of.
+    def half_but_never_c(obs):
+        return np.where(np.isclose(obs, 0.4), [[0.0, 1.0]], [[0.5, 0.5]])
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert off_policy_value(hand_made_table(), half_but_never_c, "is", min_ess=0).ess == 2.0
+
+
+def test_effective_sample_size_edge_cases():
+    assert effective_sample_size(np.array([])) == 0.0
+    assert effective_sample_size(np.array([np.inf, 1.0])) == 1.0  # one weight dominates
+    assert effective_sample_size(np.array([1e200, 1e200])) == pytest.approx(2.0)
+
+
+def test_weighted_importance_sampling_of_zero_total_weight_is_nan():
+    def never_logged(obs):  # gives probability 0 to every logged first action
+        return np.where(np.isin(np.round(obs, 1), [0.2, 0.4]), [[1.0, 0.0]], [[0.0, 1.0]])
+
+    with pytest.warns(errors.EffectiveSampleSizeWarning):
+        est = off_policy_value(hand_made_table(), lambda o: 1.0 - never_logged(o), "wis")
+    assert np.isnan(est.value) and est.ess == 0.0
