@@ -261,8 +261,10 @@ class SafetyLayer:
                 self._overrides += 1
                 self._log.append({"time": self.clock(), "event": "override",
                                   "proposed": _show(original), "override": _show(x)})
-        # Return the form the policy used (an override of another size keeps its own form).
-        self._template = action if np.size(x) == np.size(action) else x
+        # Return the executed action in the internal form of what was checked: a float for a
+        # number, a float64 array of its shape otherwise (a list proposal gets an array back
+        # whichever candidate is executed; an override of another size keeps its own form).
+        self._template = x
         self._calls += 1
         breaker = self.circuit_breaker
         if breaker is not None and not breaker.allow_request():

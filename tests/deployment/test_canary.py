@@ -244,25 +244,25 @@ def test_run_canary_refuses_to_wait_forever():
 @pytest.mark.parametrize(
     "kwargs, error, message",
     [
-        (dict(guards=[]), InvalidValueError, "guards"),
-        (dict(guards=["m"]), InvalidTypeError, "guards"),
-        (dict(guards=Guard("m", 1.0)), InvalidTypeError, "guards must be a sequence"),
-        (dict(ramp=(0.5, 0.2)), InvalidValueError, "ramp must be strictly increasing"),
-        (dict(ramp=()), InvalidValueError, "ramp"),
-        (dict(ramp=(0.0,)), InvalidValueError, r"ramp\[0\]"),
-        (dict(ramp=(1.5,)), InvalidValueError, "ramp"),
-        (dict(ramp=(0.2, True)), InvalidTypeError, r"ramp\[1\]"),
-        (dict(ramp=0.5), InvalidTypeError, "ramp must be a sequence"),
-        (dict(stage_samples=0), InvalidValueError, "stage_samples"),
-        (dict(stage_samples=True), InvalidTypeError, "stage_samples"),
+        (dict(guards=[]), InvalidValueError, r"^guards must"),
+        (dict(guards=["m"]), InvalidTypeError, r"^guards must"),
+        (dict(guards=Guard("m", 1.0)), InvalidTypeError, r"^guards must be a sequence"),
+        (dict(ramp=(0.5, 0.2)), InvalidValueError, r"^ramp must be strictly increasing"),
+        (dict(ramp=()), InvalidValueError, r"^ramp must"),
+        (dict(ramp=(0.0,)), InvalidValueError, r"^ramp\[0\] must"),
+        (dict(ramp=(1.5,)), InvalidValueError, r"^ramp\[0\] must be a finite number in \(0, 1\]"),
+        (dict(ramp=(0.2, True)), InvalidTypeError, r"^ramp\[1\] must"),
+        (dict(ramp=0.5), InvalidTypeError, r"^ramp must be a sequence"),
+        (dict(stage_samples=0), InvalidValueError, r"^stage_samples must"),
+        (dict(stage_samples=True), InvalidTypeError, r"^stage_samples must"),
         (dict(stage_samples=50, max_stage_samples=40), InvalidValueError,
-         r"max_stage_samples must be at least stage_samples \(50\), got 40"),
-        (dict(max_stage_samples=0), InvalidValueError, "max_stage_samples"),
-        (dict(max_stage_samples=2.5), InvalidTypeError, "max_stage_samples"),
-        (dict(max_events=0), InvalidValueError, "max_events"),
-        (dict(salt=3), InvalidTypeError, "salt"),
-        (dict(control=None), InvalidTypeError, "control must be callable"),
-        (dict(candidate="v2"), InvalidTypeError, "candidate must be callable"),
+         r"^max_stage_samples must be at least stage_samples \(50\), got 40"),
+        (dict(max_stage_samples=0), InvalidValueError, r"^max_stage_samples must"),
+        (dict(max_stage_samples=2.5), InvalidTypeError, r"^max_stage_samples must"),
+        (dict(max_events=0), InvalidValueError, r"^max_events must"),
+        (dict(salt=3), InvalidTypeError, r"^salt must"),
+        (dict(control=None), InvalidTypeError, r"^control must be callable"),
+        (dict(candidate="v2"), InvalidTypeError, r"^candidate must be callable"),
     ],
 )
 def test_canary_rejects_bad_arguments(kwargs, error, message):
@@ -275,19 +275,19 @@ def test_canary_rejects_bad_arguments(kwargs, error, message):
 @pytest.mark.parametrize(
     "kwargs, error, message",
     [
-        (dict(metric=""), InvalidValueError, "metric"),
-        (dict(metric=3), InvalidTypeError, "metric"),
-        (dict(bound=math.nan), InvalidValueError, "bound"),
-        (dict(bound=True), InvalidTypeError, "bound"),
-        (dict(bound="1"), InvalidTypeError, "bound"),
-        (dict(direction="below"), InvalidValueError, "direction"),
-        (dict(min_samples=1), InvalidValueError, "min_samples"),
-        (dict(min_samples=2.0), InvalidTypeError, "min_samples"),
-        (dict(relative=1), InvalidTypeError, "relative"),
-        (dict(alpha=0.0), InvalidValueError, "alpha"),
-        (dict(alpha=1.0), InvalidValueError, "alpha"),
-        (dict(alpha=math.nan), InvalidValueError, "alpha"),
-        (dict(alpha="0.05"), InvalidTypeError, "alpha"),
+        (dict(metric=""), InvalidValueError, r"^metric must"),
+        (dict(metric=3), InvalidTypeError, r"^metric must"),
+        (dict(bound=math.nan), InvalidValueError, r"^bound must"),
+        (dict(bound=True), InvalidTypeError, r"^bound must"),
+        (dict(bound="1"), InvalidTypeError, r"^bound must"),
+        (dict(direction="below"), InvalidValueError, r"^direction must"),
+        (dict(min_samples=1), InvalidValueError, r"^min_samples must"),
+        (dict(min_samples=2.0), InvalidTypeError, r"^min_samples must"),
+        (dict(relative=1), InvalidTypeError, r"^relative must"),
+        (dict(alpha=0.0), InvalidValueError, r"^alpha must"),
+        (dict(alpha=1.0), InvalidValueError, r"^alpha must"),
+        (dict(alpha=math.nan), InvalidValueError, r"^alpha must"),
+        (dict(alpha="0.05"), InvalidTypeError, r"^alpha must"),
     ],
 )
 def test_guard_rejects_bad_arguments(kwargs, error, message):
@@ -341,3 +341,80 @@ def test_a_manual_rollback_sends_everything_to_control_and_is_final():
     assert canary.record("canary", {"m": 0.0}) == "rolled_back" and canary.fraction == 0.0
     with pytest.raises(InvalidValueError, match="reason"):
         canary.rollback("")
+
+
+def test_each_key_joins_the_canary_by_its_salted_hash_and_acts_on_the_observation():
+    canary = Canary(lambda obs: ("old", obs), lambda obs: ("new", obs), ramp=(0.5,),
+                    guards=[Guard("m", 1.0)], salt="release-2")
+    keys = [f"user-{n}" for n in range(200)]
+    arms = [canary.arm_for(key) for key in keys]
+    assert arms == ["canary" if assign_fraction(key, "release-2") < 0.5 else "control"
+                    for key in keys]
+    assert 80 < arms.count("canary") < 120
+    for key in keys[:10]:
+        action, arm = canary.act(key, [1.0])
+        assert action == ("new" if arm == "canary" else "old", [1.0])
+
+
+@pytest.mark.parametrize(
+    "call, error, message",
+    [(lambda c: c.rollback(""), InvalidValueError, r"^reason must be a non-empty string"),
+     (lambda c: c.samples("x"), InvalidValueError, r"^arm must be one of 'control', 'canary'"),
+     (lambda c: assign_fraction(7, "s"), InvalidTypeError,
+      r"^key and salt must be strings, got int and str$"),
+     (lambda c: assign_fraction("k", None), InvalidTypeError,
+      r"^key and salt must be strings, got str and NoneType$")],
+)
+def test_refusals_name_the_argument(call, error, message):
+    canary = Canary(len, len, guards=[Guard("m", 1.0)], ramp=(0.5,))
+    with pytest.raises(error, match=message):
+        call(canary)
+    assert canary.state == "running"
+
+
+def test_an_interval_touching_the_bound_is_not_a_breach():
+    assert Guard("m", 1.0).judge(1.0, 2.0) == "inconclusive"
+    assert Guard("m", 1.0, "at_least").judge(0.0, 1.0) == "inconclusive"
+
+
+def test_each_guard_has_its_own_interval_and_equal_records_give_zero_width():
+    guards = [Guard("a", 10.0, min_samples=2), Guard("b", 10.0, min_samples=2)]
+    canary = Canary(len, len, guards=guards, ramp=(0.5,), stage_samples=100)
+    alone = Canary(len, len, guards=[Guard("b", 10.0, min_samples=2)], ramp=(0.5,),
+                   stage_samples=100)
+    assert canary.verdicts() == {"a at_most 10": "waiting", "b at_most 10": "waiting"}
+    for a, b in [(0.0, 1.0), (0.1, 3.0), (0.2, 2.0), (0.3, 6.0)]:
+        canary.record("canary", {"a": a, "b": b})
+        alone.record("canary", {"b": b})
+    assert canary.interval(guards[1]) == alone.interval(alone.guards[0])
+    flat = Canary(len, len, guards=[Guard("m", 10.0, min_samples=2)], ramp=(0.5,))
+    flat.record("canary", {"m": 3.0})
+    flat.record("canary", {"m": 3.0})
+    interval = flat.interval(flat.guards[0])
+    assert (interval.estimate, interval.low, interval.high) == (3.0, 3.0, 3.0)
+
+
+def test_the_event_log_records_each_stage_and_names_every_guard():
+    guards = [Guard("a", 10.0, min_samples=2), Guard("b", 10.0, min_samples=2)]
+    canary = Canary(len, len, guards=guards, ramp=(0.2, 0.5, 0.8), stage_samples=3)
+    for _ in range(9):
+        canary.record("canary", {"a": 1.0, "b": 2.0})
+    assert [(e["event"], e["stage"], e["fraction"], e["samples"]) for e in canary.events] == [
+        ("started", 0, 0.2, 0), ("ramped", 1, 0.5, 3), ("ramped", 2, 0.8, 6),
+        ("promoted", 2, 1.0, 9)]
+    assert canary.events[1]["reason"] == "fraction 0.5; every guard holds"
+    assert canary.events[-1]["reason"] == ("a: canary mean 1 in [1, 1] holds at_most 10; "
+                                           "b: canary mean 2 in [2, 2] holds at_most 10")
+    breach = Canary(len, len, guards=[Guard("a", 0.5, min_samples=2),
+                                      Guard("b", 0.5, min_samples=2)], ramp=(0.5,))
+    for _ in range(2):
+        breach.record("canary", {"a": 1.0, "b": 2.0})
+    assert breach.events[-1]["reason"] == ("a: canary mean 1 in [1, 1] breaches at_most 0.5; "
+                                           "b: canary mean 2 in [2, 2] breaches at_most 0.5")
+    stuck = Canary(len, len, guards=guards, ramp=(0.5,), stage_samples=2, max_stage_samples=3)
+    for value in (0.0, 20.0, 0.0):
+        stuck.record("canary", {"a": value, "b": value})
+    assert stuck.events[-1]["reason"] == ("inconclusive: a at_most 10, b at_most 10 not shown to "
+                                          "hold after 3 canary records")
+    with pytest.raises(InvalidTypeError, match=r"^metrics must be a dict .* got list$"):
+        stuck.record("canary", [])

@@ -68,7 +68,7 @@ def test_chain_degrades_on_errors_invalid_actions_and_slowness_then_recovers():
     assert chain.breakers["primary"].state == "closed"
 
 
-def test_chain_uses_the_shared_circuit_breaker():
+def test_every_policy_but_the_last_sits_behind_a_circuit_breaker():
     chain = FallbackChain([("a", len), ("b", len)])
     assert isinstance(chain.breakers["a"], CircuitBreaker) and "b" not in chain.breakers
 
@@ -81,9 +81,8 @@ def test_a_validator_that_raises_marks_the_action_invalid():
 
 def test_chain_raises_when_every_policy_fails():
     chain = FallbackChain([("a", lambda o: 1 / 0), ("b", lambda o: [][1])])
-    with pytest.raises(
-        AllPoliciesFailedError, match="a raised ZeroDivisionError.*b raised IndexError"
-    ) as info:
+    with pytest.raises(AllPoliciesFailedError, match=r"^every policy failed: a raised "
+                       r"ZeroDivisionError: division by zero; b raised IndexError") as info:
         chain.decide(None)
     assert isinstance(info.value, Error) and isinstance(info.value, RuntimeError)
     assert chain.failures == {"a": 1, "b": 1} and len(chain.log) == 0
@@ -92,23 +91,32 @@ def test_chain_raises_when_every_policy_fails():
 @pytest.mark.parametrize(
     "policies, kwargs, error, message",
     [
-        ([], {}, InvalidValueError, "at least one"),
+        ([], {}, InvalidValueError,
+         r"^policies must hold at least one \(name, policy\) pair, got none$"),
         ([("a", 1)], {}, InvalidTypeError, "pair"),
         ([("a",)], {}, InvalidTypeError, "pair"),
         ([(1, len)], {}, InvalidTypeError, "pair"),
-        ("ab", {}, InvalidTypeError, "policies must be a sequence"),
+        ("ab", {}, InvalidTypeError, r"^policies must be a sequence .* pairs, got str$"),
+        (5, {}, InvalidTypeError, r"^policies must be a sequence .* pairs, got int$"),
         ([("a", len), ("a", len)], {}, InvalidValueError, "unique"),
-        ([("a", len)], dict(latency_budget_s=0), InvalidValueError, "latency_budget_s"),
+        ([("a", len)], dict(latency_budget_s=0), InvalidValueError,
+         r"^latency_budget_s must be a finite number > 0"),
         ([("a", len)], dict(latency_budget_s=math.inf), InvalidValueError, "latency_budget_s"),
         ([("a", len)], dict(latency_budget_s=True), InvalidTypeError, "latency_budget_s"),
-        ([("a", len)], dict(is_valid=3), InvalidTypeError, "is_valid"),
-        ([("a", len)], dict(clock=0.0), InvalidTypeError, "clock"),
-        ([("a", len)], dict(max_log=0), InvalidValueError, "max_log"),
+        ([("a", len)], dict(is_valid=3), InvalidTypeError, r"^is_valid must be callable"),
+        ([("a", len)], dict(clock=0.0), InvalidTypeError, r"^clock must be callable"),
+        ([("a", len)], dict(max_log=0), InvalidValueError, r"^max_log must be an integer >= 1"),
+        ([("a", len)], dict(max_workers=0), InvalidValueError,
+         r"^max_workers must be an integer >= 1, got 0$"),
         ([("a", len), ("b", len)], dict(failure_threshold=0), InvalidValueError,
          "failure_threshold"),
         # a single policy builds no breaker, but its settings are still checked
         ([("a", len)], dict(failure_threshold=True), InvalidTypeError, "failure_threshold"),
+        ([("a", len)], dict(failure_threshold=0), InvalidValueError,
+         r"^failure_threshold must be an integer >= 1, got 0$"),
         ([("a", len)], dict(cooldown_s=-1.0), InvalidValueError, "cooldown_s"),
+        ([("a", len)], dict(cooldown_s=0.0), InvalidValueError,
+         r"^cooldown_s must be a finite number > 0, got 0.0$"),
     ],
 )
 def test_chain_rejects_bad_arguments(policies, kwargs, error, message):
@@ -145,3 +153,92 @@ def test_without_a_budget_the_policy_runs_in_the_callers_thread():
     chain = FallbackChain([("model", lambda obs: seen.append(threading.current_thread()) or 1)])
     chain.decide(None)
     assert seen == [threading.current_thread()]
+
+
+@pytest.mark.parametrize("budget", [None, 1.0])
+def test_every_policy_sees_the_observation(budget):
+    seen = []
+
+    def primary(obs):
+        seen.append((obs, threading.current_thread().name))
+        raise RuntimeError("down")
+
+    chain = FallbackChain([("primary", primary), ("echo", lambda obs: obs)],
+                          latency_budget_s=budget)
+    assert chain([1.0, 2.0]) == [1.0, 2.0]
+    assert seen[0][0] == [1.0, 2.0]
+    if budget is not None:  # deadline calls run in the chain's own worker threads
+        assert seen[0][1].startswith("fallback_")
+
+
+def test_by_default_three_failures_open_a_policys_circuit_for_thirty_seconds():
+    clock = FakeClock()
+    chain = FallbackChain([("model", lambda obs: 1 / 0), ("rules", lambda obs: 1)], clock=clock)
+    for _ in range(3):
+        chain.decide(None)
+    assert chain.failures["model"] == 3 and chain.breakers["model"].state == "open"
+    clock.now = 29.9
+    assert chain.decide(None).failures == ("model skipped: circuit open",)
+    clock.now = 30.0
+    assert "ZeroDivisionError" in chain.decide(None).failures[0]  # the trial call
+
+
+def test_the_smallest_settings_are_accepted():
+    chain = FallbackChain([("model", lambda obs: 1 / 0), ("rules", lambda obs: 1)],
+                          failure_threshold=1, cooldown_s=0.5, max_log=1, clock=FakeClock())
+    chain.decide(None)
+    chain.decide(None)
+    assert chain.breakers["model"].state == "open" and len(chain.log) == 1
+
+
+def test_the_log_keeps_the_latest_thousand_decisions_by_default():
+    chain = FallbackChain([("rules", lambda obs: obs)])
+    for n in range(1001):
+        chain.decide(n)
+    assert len(chain.log) == 1000 and chain.log[0].action == 1
+
+
+def test_a_decision_reports_the_seconds_it_took():
+    clock = FakeClock()
+    clock.now = 100.0
+
+    def model(obs):
+        clock.now += 0.25
+        return 1
+
+    assert FallbackChain([("model", model)], clock=clock).decide(None).seconds == 0.25
+
+
+def test_an_answer_exactly_at_the_budget_is_in_time():
+    clock = FakeClock()
+
+    def model(obs):
+        clock.now += 1.0
+        return 2
+
+    chain = FallbackChain([("model", model), ("rules", lambda obs: 1)], latency_budget_s=1.0,
+                          clock=clock)
+    assert chain.decide(None).source == "model"
+
+
+@pytest.mark.parametrize("workers, held", [(1, 0), (None, 3)])
+def test_hung_calls_hold_worker_threads_until_the_pool_is_spent(workers, held):
+    """Each hung call holds a worker: with every worker held but one, the primary's next call
+    takes that last one and the rules find none free, so the chain fails (4 workers by
+    default)."""
+    release = threading.Event()
+
+    def hung(obs):
+        release.wait(5.0)
+        return 2
+
+    kwargs = {} if workers is None else {"max_workers": workers}
+    chain = FallbackChain([("model", hung), ("rules", lambda obs: 1)], latency_budget_s=0.1,
+                          failure_threshold=100, **kwargs)
+    try:
+        for _ in range(held):
+            assert chain.decide(None).source == "rules"
+        with pytest.raises(AllPoliciesFailedError, match="rules missed its 0.1 s deadline"):
+            chain.decide(None)
+    finally:
+        release.set()

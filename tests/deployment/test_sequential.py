@@ -54,22 +54,76 @@ def test_mixing_variance_scales_to_the_design_size():
     [
         (lambda: noninferiority_samples(0.5, -0.5, 1.0), InvalidValueError,
          "difference \\+ margin must be positive"),
-        (lambda: noninferiority_samples(-0.1, 0.0, 1.0), InvalidValueError, "margin"),
-        (lambda: noninferiority_samples(0.5, 0.0, 0.0), InvalidValueError, "sd"),
-        (lambda: noninferiority_samples(0.5, 0.0, 1.0, alpha=1.0), InvalidValueError, "alpha"),
-        (lambda: noninferiority_samples(0.5, 0.0, 1.0, power=0.0), InvalidValueError, "power"),
+        (lambda: noninferiority_samples(-0.1, 0.0, 1.0), InvalidValueError,
+         r"^margin must be a finite number >= 0, got -0.1$"),
+        (lambda: noninferiority_samples(0.5, 0.0, 0.0), InvalidValueError,
+         r"^sd must be a finite number > 0"),
+        (lambda: noninferiority_samples(0.5, 0.0, 1.0, alpha=1.0), InvalidValueError,
+         r"^alpha must be a finite number in \(0, 1\)"),
+        (lambda: noninferiority_samples(0.5, 0.0, 1.0, power=0.0), InvalidValueError,
+         r"^power must be a finite number in \(0, 1\)"),
         (lambda: noninferiority_samples(0.5, 0.0, 1.0, control_per_canary=0.0),
-         InvalidValueError, "control_per_canary"),
+         InvalidValueError, r"^control_per_canary must be a finite number > 0"),
         (lambda: noninferiority_samples(1e-4, 0.0, 100.0, max_samples=1000), InvalidValueError,
          "more than max_samples=1000"),
-        (lambda: noninferiority_samples("0.5", 0.0, 1.0), InvalidTypeError, "margin"),
-        (lambda: mixture_radius(-1.0, 1.0, 0.05), InvalidValueError, "variance"),
-        (lambda: mixture_radius(1.0, 0.0, 0.05), InvalidValueError, "mixing_variance"),
-        (lambda: mixture_radius(1.0, 1.0, np.nan), InvalidValueError, "alpha"),
-        (lambda: mixing_variance(1.0, 0, 10), InvalidValueError, "samples"),
+        (lambda: noninferiority_samples("0.5", 0.0, 1.0), InvalidTypeError, r"^margin must be"),
+        (lambda: noninferiority_samples(0.5, "0", 1.0), InvalidTypeError,
+         r"^difference must be a finite number, got '0'$"),
+        (lambda: noninferiority_samples(0.5, 0.0, 1.0, design_samples=0), InvalidValueError,
+         r"^design_samples must be an integer >= 1"),
+        (lambda: noninferiority_samples(0.5, 0.0, 1.0, max_samples=1), InvalidValueError,
+         r"^max_samples must be an integer >= 2"),
+        (lambda: mixture_radius(-1.0, 1.0, 0.05), InvalidValueError,
+         r"^variance must be a finite number >= 0"),
+        (lambda: mixture_radius(1.0, 0.0, 0.05), InvalidValueError,
+         r"^mixing_variance must be a finite number > 0"),
+        (lambda: mixture_radius(1.0, 1.0, np.nan), InvalidValueError, r"^alpha must be"),
+        (lambda: mixture_radius(1.0, 1.0, 0.0), InvalidValueError,
+         r"^alpha must be a finite number in \(0, 1\), got 0.0$"),
+        (lambda: mixture_radius(1.0, 1.0, 1.0), InvalidValueError,
+         r"^alpha must be a finite number in \(0, 1\), got 1.0$"),
+        (lambda: mixing_variance(1.0, 0, 10), InvalidValueError,
+         r"^samples must be an integer >= 1"),
+        (lambda: mixing_variance(0.0, 1, 10), InvalidValueError,
+         r"^variance must be a finite number > 0"),
+        (lambda: mixing_variance(1.0, 1, 0), InvalidValueError,
+         r"^design_samples must be an integer >= 1"),
     ],
 )
 def test_bad_arguments_get_specific_errors(call, error, message):
     with pytest.raises(error, match=message) as info:
         call()
     assert isinstance(info.value, Error)
+
+
+def test_the_documented_sample_sizes_and_the_default_cap():
+    assert noninferiority_samples(margin=1.0, difference=0.0, sd=5.0) == 837
+    assert noninferiority_samples(margin=50.0, difference=0.0, sd=300.0,
+                                  control_per_canary=3.0) == 801
+    assert noninferiority_samples(margin=1.0, difference=0.0, sd=5.0, design_samples=837) < 837
+    with pytest.raises(InvalidValueError, match=r"^more than max_samples=10000000 records"):
+        noninferiority_samples(1e-6, 0.0, 100.0)
+
+
+def test_the_cap_holds_even_below_the_first_doubling():
+    assert noninferiority_samples(5.0, 0.0, 1.0) == 3 and noninferiority_samples(8.0, 0.0, 1.0) == 2
+    with pytest.raises(InvalidValueError, match=r"^more than max_samples=2 records"):
+        noninferiority_samples(5.0, 0.0, 1.0, max_samples=2)
+
+
+@pytest.mark.parametrize("margin", [0.9, 0.6, 0.45, 0.3, 0.2, 0.12])
+def test_the_answer_is_the_smallest_sufficient_size_whatever_its_magnitude(margin):
+    """Answers from a handful to several thousand records, each checked against the stated
+    condition (radius + z * se <= margin + difference) one record below and at the answer."""
+    z = stats.norm.ppf(0.8)
+
+    def slack(k):
+        v = 2.0 / k
+        return margin - mixture_radius(v, DESIGN_RATIO * 2.0 / 100, 0.05) - z * math.sqrt(v)
+
+    n = noninferiority_samples(margin, 0.0, 1.0)
+    assert slack(n) >= 0 > slack(n - 1)
+
+
+def test_a_zero_variance_has_a_zero_radius():
+    assert mixture_radius(0.0, 1.0, 0.05) == 0.0

@@ -2,7 +2,7 @@
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import event, given, settings
 from hypothesis import strategies as st
 
 from rl_best_practices import SafetyLayer as ExportedLayer
@@ -296,25 +296,75 @@ def test_filter_discrete_picks_the_nearest_safe_action_and_counts_it():
         layer.filter_discrete(0, {"position": 150}, [10.0])
 
 
-states = st.fixed_dictionaries({  # |position| <= 110: the fallback's 10-unit cut is an exit
-    "position": st.floats(-110, 110),
-    "var_per_unit": st.floats(0.5, 3.0),
-})
+def executable(action, state, constraints):
+    """The rule stated apart from the layer: finite, inside the bounds (-10, 10) and passing
+    every constraint."""
+    return bool(np.isfinite(action)) and -10 <= action <= 10 and all(
+        constraint(action, state)[0] for constraint in constraints)
 
 
-actions = st.one_of(st.floats(-1e3, 1e3), st.floats(allow_nan=True, allow_infinity=True))
+fallbacks = st.one_of(  # reduce_position(k > 10) and constants beyond 10 leave the bounds
+    st.floats(1, 20).map(reduce_position),
+    st.floats(-20, 20).map(lambda a: (lambda state: a)),
+)
+
+
+def test_a_fallback_action_outside_the_bounds_is_not_executed():
+    """Selling 15 breaks no constraint at position 50, but the bounds allow 10 at most."""
+    layer = SafetyLayer((-10, 10), [position_limit(100)], lambda s: -15.0, default_action=0.0,
+                        minimal_intervention=False)
+    decision = layer.decide(float("nan"), {"position": 50})
+    assert (decision.action, decision.outcome) == (0.0, "default")
+    assert "fallback unsafe: action -15 is outside [-10.0, 10.0]" in decision.reason
+
+
+def test_an_open_breaker_still_checks_the_fallbacks_action():
+    breaker = CircuitBreaker(failure_threshold=1, cooldown_s=60.0, clock=lambda: 0.0)
+    breaker.record_failure()
+    layer = SafetyLayer((-10, 10), [position_limit(100)], reduce_position(10),
+                        circuit_breaker=breaker)
+    with pytest.raises(NoSafeActionError, match="circuit breaker open.*fallback unsafe"):
+        layer.decide(0.0, {"position": 150})  # cutting 10 leaves 140: still over the limit
+    assert layer.decide(0.0, {"position": 105}).action == -10.0  # a safe fallback is used
 
 
 @settings(max_examples=300, deadline=None)
-@given(action=actions, state=states)
-def test_property_output_satisfies_every_constraint(action, state):
-    layer = SafetyLayer((-10, 10), [position_limit(100), var_limit(150)], reduce_position(10))
-    out = layer.filter_action(action, state)  # the fallback always has a safe exit here
-    assert -10 <= out <= 10
-    for constraint in layer.constraints.values():
-        assert constraint(out, state)[0]
-    if layer.is_action_safe(float(np.clip(action, -10, 10)), state)[0] and np.isfinite(action):
-        assert out == float(np.clip(action, -10, 10))  # a safe proposal is never changed
+@given(action=st.one_of(st.floats(-1e3, 1e3), st.floats(allow_nan=True, allow_infinity=True)),
+       state=st.fixed_dictionaries({"position": st.floats(-200, 200),
+                                    "var_per_unit": st.floats(0.5, 3.0)}),
+       fallback=fallbacks, default=st.one_of(st.none(), st.floats(-10, 10)),
+       breaker_open=st.booleans())
+def test_property_the_layer_never_executes_an_unsafe_action(action, state, fallback, default,
+                                                             breaker_open):
+    """Unsafe and out-of-bounds fallbacks, with the breaker open or closed: what the layer
+    returns is executable, the fallback's action is re-checked, and it raises only when no
+    candidate it may use is executable."""
+    constraints = [position_limit(100), var_limit(150)]
+    breaker = CircuitBreaker(failure_threshold=1, cooldown_s=60.0, clock=lambda: 0.0)
+    if breaker_open:
+        breaker.record_failure()
+    layer = SafetyLayer((-10, 10), constraints, fallback, default_action=default,
+                        circuit_breaker=breaker)
+    fallback_ok = executable(fallback(state), state, constraints)
+    default_ok = default is not None and executable(default, state, constraints)
+    clipped = float(np.clip(action, -10, 10))
+    proposal_ok = not breaker_open and np.isfinite(action) and executable(clipped, state,
+                                                                         constraints)
+    event(f"breaker open: {breaker_open}; fallback executable: {fallback_ok}")
+    try:
+        decision = layer.decide(action, state)
+    except NoSafeActionError:
+        event("no safe action")
+        assert not (proposal_ok or fallback_ok or default_ok)
+        return
+    assert executable(decision.action, state, constraints)
+    if proposal_ok:
+        assert (decision.action, decision.outcome) in ((clipped, "passed"), (clipped, "clipped"))
+    elif breaker_open:  # the proposal is not used: the first executable of fallback, default
+        expected = (fallback(state), "fallback") if fallback_ok else (float(default), "default")
+        assert (decision.action, decision.outcome) == expected
+    else:
+        assert decision.outcome in ("projected", "fallback" if fallback_ok else "default")
 
 
 @settings(max_examples=200, deadline=None)
