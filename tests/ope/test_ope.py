@@ -311,3 +311,4 @@ def test_weighted_importance_sampling_of_zero_total_weight_is_nan():
     with pytest.warns(errors.EffectiveSampleSizeWarning):
         est = off_policy_value(hand_made_table(), lambda o: 1.0 - never_logged(o), "wis")
     assert np.isnan(est.value) and est.ess == 0.0
+    assert np.isnan(est.low) and np.isnan(est.high)  # no resample has any weight either
