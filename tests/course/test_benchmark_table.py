@@ -7,37 +7,29 @@ title (and below a ``Written by ...`` paragraph right after it) copied between t
 These tests compare the text only; they never run a benchmark.
 """
 
-import ast
 import re
+import sys
 from pathlib import Path
 
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 BENCHMARKS = ROOT / "benchmarks"
+sys.path.insert(0, str(BENCHMARKS))
+
+import run_all  # noqa: E402
+
 README = ROOT / "README.md"
 MARKER = re.compile(r"<!-- ([\w-]+):(start|end) -->")
 
 
 def mirrors() -> dict[str, str]:
-    """``MIRRORS`` of run_all.py, read from its source (importing it would touch sys.path)."""
-    tree = ast.parse((BENCHMARKS / "run_all.py").read_text())
-    for node in tree.body:
-        if isinstance(node, ast.Assign) and any(
-                isinstance(t, ast.Name) and t.id == "MIRRORS" for t in node.targets):
-            return ast.literal_eval(node.value)
-    raise AssertionError("benchmarks/run_all.py defines no MIRRORS")
+    return run_all.MIRRORS
 
 
 def body(text: str) -> str:
-    """The mirrored part of a results file: its text below the ``# `` title and below a
-    ``Written by ...`` paragraph right after it (as run_all.body)."""
-    paragraphs = text.strip().split("\n\n")
-    if paragraphs[0].startswith("# "):
-        paragraphs = paragraphs[1:]
-    if paragraphs and paragraphs[0].startswith("Written by"):
-        paragraphs = paragraphs[1:]
-    return "\n\n".join(paragraphs).strip()
+    """The mirrored part of a results file, as run_all writes it (without the final newline)."""
+    return run_all.body(text).strip()
 
 
 def readme_block(readme: str, name: str) -> str | None:
