@@ -4,7 +4,8 @@ A :data:`Constraint` is any callable ``fn(action, state) -> (is_safe, reason)``.
 :func:`evaluate_constraint` runs one: a constraint that raises, or returns anything other than
 ``(bool, reason)``, counts as violated (fail closed), because code that cannot say "safe" has not
 said it. :class:`~rl_best_practices.safety.layer.SafetyLayer` names its constraints (a lambda is
-``"constraint"``, repeated names get ``_2``, ``_3`` ...) and evaluates each one through here.
+``"constraint"``, repeated names get ``_2``, ``_3`` ...; ``"finite"`` and ``"bounds"`` name the
+layer's own checks and are refused) and evaluates each one through here.
 
 >>> def max_trade(action, state):
 ...     return abs(action) <= 10, f"trade {action} is over 10 units"
@@ -19,9 +20,12 @@ from typing import Any
 
 import numpy as np
 
-from rl_best_practices.errors import InvalidTypeError
+from rl_best_practices.errors import InvalidTypeError, InvalidValueError
 
 __all__ = ["Constraint", "evaluate_constraint"]
+
+RESERVED_NAMES = ("finite", "bounds")
+"""Names of the layer's own checks, counted under these names in ``violations_by_constraint``."""
 
 Constraint = Callable[[Any, Any], "tuple[bool, str | None]"]
 """A constraint: ``fn(action, state) -> (is_safe, reason)``; ``reason`` says what was violated."""
@@ -84,4 +88,8 @@ def _named_constraints(functions: Any) -> dict[str, Constraint]:
         if not isinstance(name, str) or not callable(fn):
             raise InvalidTypeError(
                 f"each constraint must be a callable with a str name, got {name!r}: {fn!r}")
+        if name in RESERVED_NAMES:
+            raise InvalidValueError(
+                f"constraint name {name!r} is reserved for the layer's own {name} check (its "
+                "violations would be counted together); give the constraint another name")
     return dict(items)

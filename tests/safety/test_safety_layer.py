@@ -270,6 +270,20 @@ def test_duplicate_constraint_names_are_made_unique():
         "position_limit", "position_limit_2"]
 
 
+@pytest.mark.parametrize("reserved", ["finite", "bounds"])
+def test_a_constraint_may_not_take_the_name_of_the_layers_own_checks(reserved):
+    def bounds(action, state):  # a function of that name, passed in a list
+        return True, None
+
+    bounds.__name__ = reserved
+    for functions in ({reserved: position_limit(100)}, [bounds]):
+        with pytest.raises(InvalidValueError, match=f"{reserved!r} is reserved"):
+            SafetyLayer((-10, 10), functions)
+    layer = SafetyLayer((-10, 10), {f"{reserved}_limit": position_limit(100)})
+    layer.filter_action(50.0, {"position": 0})  # out of bounds: not the constraint's violation
+    assert layer.get_safety_stats()["violations_by_constraint"] == {f"{reserved}_limit": 0}
+
+
 def test_action_mask_and_an_all_false_mask():
     layer = SafetyLayer(constraint_functions=[position_limit(100)])
     np.testing.assert_array_equal(layer.action_mask({"position": -95}, [-10, 0, 10]),
