@@ -25,6 +25,7 @@ so a conclusion needs several seeds and an interval that says how sure it is.
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -117,7 +118,11 @@ def compare_seeds(candidate: Any, baseline: Any, confidence: float = 0.95) -> Se
         raise InvalidValueError(
             "candidate and baseline are both constant: there is no spread to test against"
         )
-    test = stats.ttest_ind(a, b, equal_var=False)
+    with warnings.catch_warnings():
+        # A constant side (a deterministic baseline) is legitimate: its variance is 0 and the
+        # other side's spread is the whole test. scipy's "precision loss" warning for it is noise.
+        warnings.filterwarnings("ignore", "Precision loss", RuntimeWarning)
+        test = stats.ttest_ind(a, b, equal_var=False)
     interval = test.confidence_interval(confidence_level=confidence)
     return SeedComparison(
         difference=float(a.mean() - b.mean()), low=float(interval.low),

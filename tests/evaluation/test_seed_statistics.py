@@ -1,5 +1,7 @@
 """The evaluation statistics keep their promises: coverage, calibration, and bad input refused."""
 
+import warnings
+
 import matplotlib
 import numpy as np
 import pytest
@@ -120,11 +122,19 @@ def test_compare_seeds_reports_welchs_difference_interval_and_p_value():
     assert (result.low, result.high) == pytest.approx((interval.low, interval.high))
     assert result.p_value == pytest.approx(welch.pvalue)
     assert (result.confidence, result.n_candidate, result.n_baseline) == (0.9, 6, 4)
-    # one constant side still has the other's spread to test against (scipy warns about the
-    # constant side's moments, which is what this case is about)
-    with pytest.warns(RuntimeWarning, match="Precision loss"):
-        assert compare_seeds([1.0, 1.0, 1.0], [1.0, 2.0, 3.0]).p_value == pytest.approx(
-            stats.ttest_ind([1.0, 1.0, 1.0], [1.0, 2.0, 3.0], equal_var=False).pvalue)
+
+
+def test_a_constant_side_is_tested_against_the_others_spread_without_a_warning():
+    """A deterministic baseline gives the same number on every seed: the comparison is then the
+    candidate's one-sample t-interval around the baseline's value, and no warning is raised."""
+    candidate, rule = np.array([0.5, 0.7, 0.9, 1.4]), np.full(4, 3.3)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        result = compare_seeds(candidate, rule)
+    one_sample = stats.ttest_1samp(candidate, 3.3)
+    interval = one_sample.confidence_interval(0.95)
+    assert (result.low, result.high) == pytest.approx((interval.low - 3.3, interval.high - 3.3))
+    assert result.p_value == pytest.approx(one_sample.pvalue)
 
 
 def test_compare_seeds_refuses_bad_input():
