@@ -418,3 +418,13 @@ def test_the_event_log_records_each_stage_and_names_every_guard():
                                           "hold after 3 canary records")
     with pytest.raises(InvalidTypeError, match=r"^metrics must be a dict .* got list$"):
         stuck.record("canary", [])
+
+
+def test_an_inconclusive_rollback_names_only_the_guards_not_shown_to_hold():
+    guards = [Guard("a", 10.0, min_samples=2), Guard("b", 10.0, min_samples=2)]
+    canary = Canary(len, len, guards=guards, ramp=(0.5,), stage_samples=2, max_stage_samples=3)
+    for b in (0.0, 20.0, 0.0):  # a is always 1: shown to hold; b's interval straddles 10
+        canary.record("canary", {"a": 1.0, "b": b})
+    assert canary.verdicts() == {"a at_most 10": "holds", "b at_most 10": "inconclusive"}
+    assert canary.events[-1]["reason"] == ("inconclusive: b at_most 10 not shown to hold after 3 "
+                                           "canary records")
