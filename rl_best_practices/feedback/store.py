@@ -112,7 +112,8 @@ class HumanFeedbackCollector:
         clock: returns the current time in seconds; each record is stamped with it.
 
     A correction's state must be a finite numeric array; the first correction stored fixes the
-    shape and every later one must match it.
+    shape and every later one must match it. Several processes may write one file: a record
+    waits up to 30 s for another writer's lock (SQLite's default is 5 s) before it fails.
 
     >>> from gymnasium import spaces
     >>> fb = HumanFeedbackCollector(action_space=spaces.Discrete(3), clock=lambda: 0.0)

@@ -7,6 +7,8 @@ import sqlite3
 import subprocess
 import sys
 import textwrap
+import threading
+import time
 
 import numpy as np
 import pytest
@@ -35,6 +37,20 @@ def store(tmp_path):
     )
     yield fb
     fb.close()
+
+
+def test_a_record_waits_for_another_writers_lock_up_to_30_s(tmp_path):
+    with HumanFeedbackCollector(tmp_path / "fb.sqlite") as store:
+        assert store._conn.execute("PRAGMA busy_timeout").fetchone()[0] == 30_000
+        other = sqlite3.connect(tmp_path / "fb.sqlite", isolation_level=None,
+                                check_same_thread=False)
+        other.execute("BEGIN IMMEDIATE")  # another process holds the write lock for 0.5 s
+        threading.Timer(0.5, other.execute, ("COMMIT",)).start()
+        started = time.perf_counter()
+        store.record_trajectory_rating("a", 3)
+        assert time.perf_counter() - started >= 0.4
+        assert len(store.ratings()) == 1
+        other.close()
 
 
 def test_records_survive_a_new_collector_on_the_same_file(tmp_path):
