@@ -3,7 +3,7 @@
 #   make test   set up, then lint (ruff) and run unit, property, doctest and notebook (nbval) tests
 #   make student  write the student edition (solutions stubbed) to build/student/
 #   make html   build the course site (Sphinx) into build/html/
-#   make mutate mutation testing of the decision code (for releases; about an hour)
+#   make mutate mutation testing of the decision code (for releases; about half an hour)
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin

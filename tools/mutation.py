@@ -13,7 +13,9 @@ is reported as stale so the list stays true.
 Only decision code is scored: functions that only format text for people (``report``,
 ``to_markdown``, ``summary``...) are listed in ``PRESENTATION`` and left out of the score. The
 table goes to ``benchmarks/MUTATION.md`` and into the README between its mutation markers
-(``benchmarks/run_all.py`` mirrors it, as it does the benchmark table).
+(``benchmarks/run_all.py`` mirrors it, as it does the benchmark table). The run's commit and
+duration are kept in ``mutants/run.json``, so ``--report-only`` can score the same run again
+(after listing an equivalent mutant, say) without running mutmut.
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 EQUIVALENT_FILE = ROOT / "tests" / "equivalent_mutants.toml"
 RESULTS_FILE = ROOT / "benchmarks" / "MUTATION.md"
+RUN_FILE = ROOT / "mutants" / "run.json"  # the commit and minutes of the last mutmut run
 TARGET = 0.90
 
 # Functions that only turn results into text for people, per module: outside the decision code.
@@ -180,22 +183,26 @@ def run_mutmut() -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--report-only", action="store_true",
-                        help="score the last run in mutants/ without running mutmut again")
+                        help="score the last run in mutants/ again without running mutmut")
     parser.add_argument("--no-readme", action="store_true", help="leave README.md as it is")
     args = parser.parse_args()
-    started = time.perf_counter()
     if not args.report_only:
+        commit, started = commit_name(), time.perf_counter()
         run_mutmut()
+        RUN_FILE.write_text(json.dumps(
+            {"commit": commit, "minutes": (time.perf_counter() - started) / 60}))
+    if not RUN_FILE.exists():
+        raise SystemExit(f"no recorded mutmut run ({RUN_FILE} is missing): run without "
+                         "--report-only first")
+    run = json.loads(RUN_FILE.read_text())
     rows, survivors, stale = score(statuses(ROOT / "mutants"), load_equivalent())
-    minutes = (time.perf_counter() - started) / 60
-    text = table(rows, minutes, commit_name())
+    text = table(rows, run["minutes"], run["commit"])
     print(text)
     for key, state in survivors:
         print(f"{state}: {key}   (mutmut show {key})")
     for key in stale:
         print(f"stale entry in {EQUIVALENT_FILE.name}: {key} (killed or gone)")
-    if not args.report_only:
-        write(text, readme=not args.no_readme)
+    write(text, readme=not args.no_readme)
     if stale or any(r.score < TARGET for r in rows):
         sys.exit(1)
 
