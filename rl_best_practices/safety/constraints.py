@@ -25,7 +25,8 @@ from rl_best_practices.errors import InvalidTypeError, InvalidValueError
 __all__ = ["Constraint", "evaluate_constraint"]
 
 RESERVED_NAMES = ("finite", "bounds")
-"""Names of the layer's own checks, counted under these names in ``violations_by_constraint``."""
+"""The layer's own checks (a non-finite action, one outside ``action_bounds``): no constraint may
+take these names, so a constraint's count in ``violations_by_constraint`` is its own alone."""
 
 Constraint = Callable[[Any, Any], "tuple[bool, str | None]"]
 """A constraint: ``fn(action, state) -> (is_safe, reason)``; ``reason`` says what was violated."""
