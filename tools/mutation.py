@@ -145,14 +145,6 @@ def table(rows: list[ModuleScore], minutes: float, commit: str) -> str:
     return "\n".join(lines) + "\n"
 
 
-def commit_name() -> str:
-    head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT,
-                          capture_output=True, text=True).stdout.strip() or "unknown"
-    dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=ROOT,
-                           capture_output=True, text=True).stdout.strip()
-    return f"{head} + uncommitted changes" if dirty else head
-
-
 def write(text: str, readme: bool) -> None:
     """Write benchmarks/MUTATION.md and mirror it into the README as `make bench` does."""
     from run_all import mirror_all
@@ -187,10 +179,12 @@ def main() -> None:
     parser.add_argument("--no-readme", action="store_true", help="leave README.md as it is")
     args = parser.parse_args()
     if not args.report_only:
-        commit, started = commit_name(), time.perf_counter()
+        from run_all import commit
+
+        measured_on, started = commit(), time.perf_counter()
         run_mutmut()
         RUN_FILE.write_text(json.dumps(
-            {"commit": commit, "minutes": (time.perf_counter() - started) / 60}))
+            {"commit": measured_on, "minutes": (time.perf_counter() - started) / 60}))
     if not RUN_FILE.exists():
         raise SystemExit(f"no recorded mutmut run ({RUN_FILE} is missing): run without "
                          "--report-only first")
